@@ -2,44 +2,44 @@
 that work on the built-in toys without tuning)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 
 @dataclass(frozen=True)
 class FlowConfig:
     # --- velocity field v(x, t): a time-conditioned MLP -------------------------------------
-    hidden: int = 256             # width of each hidden layer
-    depth: int = 3                # number of hidden layers
-    time_features: int = 16       # sinusoidal features of t fed to the network
+    hidden: int = field(default=256, metadata={"help": "width of each hidden layer"})
+    depth: int = field(default=3, metadata={"help": "number of hidden layers"})
+    time_features: int = field(default=16, metadata={"help": "sinusoidal features of t fed to the network"})
     # --- time grid -------------------------------------------------------------------------
-    blocks: int = 4               # K grid blocks 0 = t_0 < … < t_K = 1 (bridge distributions)
-    steps_per_block: int = 2      # fixed solver steps inside each block while training
-    eval_steps: int = 32          # fixed solver steps over [0, 1] for transport / evaluation
-    solver: str = "rk4"           # 'rk4' | 'midpoint' | 'euler' (fixed grid) or 'dopri5' (adaptive)
-    standardize: bool = True      # learn in standardised units (results are in the user's units)
-    seed: int = 0
+    blocks: int = field(default=4, metadata={"help": "K grid blocks 0 = t_0 < … < t_K = 1 (bridge distributions)"})
+    steps_per_block: int = field(default=2, metadata={"help": "fixed solver steps inside each block while training"})
+    eval_steps: int = field(default=32, metadata={"help": "fixed solver steps over [0, 1] for transport / evaluation"})
+    solver: str = field(default="rk4", metadata={"help": "'rk4' | 'midpoint' | 'euler' (fixed grid) or 'dopri5' (adaptive)"})
+    standardize: bool = field(default=True, metadata={"help": "learn in standardised units (results are in the user's units)"})
+    seed: int = field(default=0, metadata={"help": "seeds the network, the splits and every minibatch"})
     # --- stage 1: warm start, flow matching with minibatch-OT pairing -------------------------
-    warm_steps: int = 3000
-    warm_batch: int = 512         # minibatch size of each exact OT pairing
-    warm_lr: float = 2e-3         # Adam, cosine-decayed to 5% over warm_steps
-    ema: float = 0.999            # weight averaging of the warm-start field (0 disables)
-    pairing: str = "exact"        # 'exact' (POT emd) | 'sinkhorn' | 'independent'
+    warm_steps: int = field(default=3000, metadata={"help": "flow-matching steps of the warm start"})
+    warm_batch: int = field(default=512, metadata={"help": "minibatch size of each exact OT pairing"})
+    warm_lr: float = field(default=2e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
+    ema: float = field(default=0.999, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
+    pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
     # --- stage 2: Q-flow refinement: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy ------------
-    refine_steps: int = 200
-    refine_batch: int = 1024
-    refine_lr: float = 5e-5       # Adam on the field
-    gamma_start: float = 0.05     # γ is annealed geometrically from gamma_start …
-    gamma_end: float = 0.005      # … to gamma_end, so the fixed point approaches the OT map
-    classifier_hidden: int = 0    # 0: sized to the data, min(256, max(64, 4d))
-    classifier_depth: int = 2
-    classifier_lr: float = 1e-3
-    classifier_weight_decay: float = 1e-3
-    classifier_steps: int = 3     # classifier updates per flow step (on fresh pushed samples)
-    classifier_warmup: int = 200  # classifier steps when a classifier is (re)fitted
-    holdout: float = 0.2          # share of P and Q kept out of training for validation
-    validate_every: int = 20      # refinement steps between validations (best weights kept)
-    fit_tolerance: float = 0.05   # relative slack on the held-out fit when keeping best weights
+    refine_steps: int = field(default=200, metadata={"help": "Q-flow refinement steps (directions alternate)"})
+    refine_batch: int = field(default=1024, metadata={"help": "particles pushed through the grid per refinement step"})
+    refine_lr: float = field(default=5e-5, metadata={"help": "Adam on the field"})
+    gamma_start: float = field(default=0.05, metadata={"help": "γ is annealed geometrically from gamma_start …"})
+    gamma_end: float = field(default=0.005, metadata={"help": "… to gamma_end, so the fixed point approaches the OT map"})
+    classifier_hidden: int = field(default=0, metadata={"help": "0: sized to the data, min(256, max(64, 4d))"})
+    classifier_depth: int = field(default=2, metadata={"help": "hidden layers of each KL classifier"})
+    classifier_lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate of the KL classifiers"})
+    classifier_weight_decay: float = field(default=1e-3, metadata={"help": "AdamW weight decay of the KL classifiers"})
+    classifier_steps: int = field(default=3, metadata={"help": "classifier updates per flow step (on fresh pushed samples)"})
+    classifier_warmup: int = field(default=200, metadata={"help": "classifier steps when a classifier is (re)fitted"})
+    holdout: float = field(default=0.2, metadata={"help": "share of P and Q kept out of training for validation"})
+    validate_every: int = field(default=20, metadata={"help": "refinement steps between validations (best weights kept)"})
+    fit_tolerance: float = field(default=0.05, metadata={"help": "relative slack on the held-out fit when keeping best weights"})
 
     def __post_init__(self) -> None:
         positive = ["hidden", "depth", "blocks", "steps_per_block", "eval_steps", "warm_batch", "refine_batch",

@@ -28,8 +28,8 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor, max_points: int = 4000, se
 
 def exact_ot_cost(x: torch.Tensor, y: torch.Tensor, max_exact: int = MAX_EXACT_OT) -> tuple[float, str]:
     """Discrete OT cost between the empirical measures (uniform weights, squared Euclidean cost).
-    Returns (cost, method): 'exact' (POT emd2) up to ``max_exact`` points a side, else debiased
-    nothing — plain entropic 'sinkhorn' with a small regularisation, which slightly overstates it."""
+    Returns (cost, method): 'exact' (POT emd2) up to ``max_exact`` points a side, else 'sinkhorn'
+    (entropic, small regularisation; its plan's cost slightly overstates the exact one)."""
     a = np.full(len(x), 1.0 / len(x))
     b = np.full(len(y), 1.0 / len(y))
     cost = ot.dist(x.double().cpu().numpy(), y.double().cpu().numpy())

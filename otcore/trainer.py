@@ -193,7 +193,7 @@ class Trainer:
         loss.backward()
         self._opt.step()
         if not self._finite(loss):
-            return self._diverged(WARM, {"flow_matching": float(loss)})
+            return self._diverged(WARM, {"flow_matching": loss.item()})
         decay = min(c.ema, (1 + self.stage_step) / (10 + self.stage_step)) if c.ema > 0 else 0.0
         with torch.no_grad():
             for e, p in zip(self.ema_field.parameters(), self.field.parameters()):
@@ -201,7 +201,7 @@ class Trainer:
         self.stage_step += 1
         self.global_step += 1
         metrics = StepMetrics(WARM, self.stage_step, c.warm_steps, self.global_step,
-                              {"flow_matching": float(loss), "lr": lr}, 0.0, 0.0)
+                              {"flow_matching": loss.item(), "lr": lr}, 0.0, 0.0)
         every = max(c.validate_every * 10, c.warm_steps // 10)
         last = self.stage_step >= c.warm_steps
         if last:
@@ -272,7 +272,7 @@ class Trainer:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss)
+        return loss.item()
 
     def _refine_step(self) -> StepMetrics:
         c = self.config
@@ -286,7 +286,7 @@ class Trainer:
         self._opt.step()
         self._clf_opts[direction].zero_grad(set_to_none=True)
         if not self._finite(out.loss):
-            return self._diverged(REFINE, {"loss": float(out.loss)})
+            return self._diverged(REFINE, {"loss": out.loss.item()})
         clf_loss = 0.0
         for _ in range(c.classifier_steps):
             clf_loss = self._classifier_step(direction, out.pushed)
@@ -294,7 +294,7 @@ class Trainer:
         self.global_step += 1
         scale2 = self.standardizer.scale ** 2
         losses = {f"kl_{direction}": float(out.kl), f"kinetic_{direction}": float(out.kinetic) * scale2,
-                  f"classifier_{direction}": clf_loss, "objective": float(out.loss)}
+                  f"classifier_{direction}": clf_loss, "objective": out.loss.item()}
         metrics = StepMetrics(REFINE, self.stage_step, c.refine_steps, self.global_step, losses, 0.0, 0.0, gamma=gamma)
         if self.stage_step % c.validate_every == 0 or self.stage_step >= c.refine_steps:
             metrics.validation = self._validate(self.field, REFINE)

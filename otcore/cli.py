@@ -1,0 +1,154 @@
+"""Command line: ``python -m otcore train | evaluate`` (``--help`` on each)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import FlowConfig
+from .evaluate import evaluate
+from .flow import OTFlow
+from .sources import resolve_source
+from .trainer import DIVERGED, Trainer
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("flow configuration (FlowConfig)")
+    for f in fields(FlowConfig):
+        kind = {"int": int, "float": float, "str": str}.get(str(f.type))
+        default = f.default if f.default is not MISSING else None
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
+        if str(f.type) == "bool":
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+        else:
+            group.add_argument(flag, type=kind, default=argparse.SUPPRESS, metavar=f.name.upper(), help=help_text)
+
+
+def _config_from_args(args: argparse.Namespace) -> FlowConfig:
+    chosen = {f.name: getattr(args, f.name) for f in fields(FlowConfig) if hasattr(args, f.name)}
+    return FlowConfig(**chosen)
+
+
+class _Progress:
+    """A one-line text progress bar per stage on stderr."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self._last = stream, width, 0.0
+
+    def __call__(self, m, final: bool = False) -> None:
+        now = time.perf_counter()
+        if not final and now - self._last < 0.2 and m.step != m.stage_steps:
+            return
+        self._last = now
+        frac = m.step / max(1, m.stage_steps)
+        bar = "#" * int(frac * self.width)
+        extra = f"cost {m.transport_cost:.4g} fit {m.fit:.3g}" if m.fit is not None else ""
+        self.stream.write(f"\r{m.stage:>10} [{bar:<{self.width}}] {m.step}/{m.stage_steps} "
+                          f"{m.steps_per_s:6.1f} it/s {extra:<30}")
+        if m.step == m.stage_steps:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    config = _config_from_args(args)
+    src = resolve_source(args.source, args.n, args.data_seed)
+    tgt = resolve_source(args.target, args.n, args.data_seed + 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(src.samples, tgt.samples, config, device=args.device)
+    progress = _Progress()
+    for m in trainer.run():
+        progress(m)
+    flow = trainer.flow
+    flow.meta.update({"source": src.label, "target": tgt.label})
+    flow.save(out / "flow.pt")
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    np.savez(out / "samples.npz", P=src.samples.numpy(), Q=tgt.samples.numpy())
+    gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
+    report = evaluate(flow, src.samples, tgt.samples, gaussians=gaussians)
+    summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "train_seconds": trainer.elapsed,
+               "report": report.to_dict(),
+               "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    _print_report(report)
+    print(f"wrote {out / 'flow.pt'}, config.json, samples.npz, metrics.json")
+    if trainer.stage == DIVERGED:
+        print(trainer.stop_reason, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _print_report(report) -> None:
+    for key, value in report.to_dict().items():
+        if value is not None:
+            print(f"{key:>16}: {value:.6g}" if isinstance(value, float) else f"{key:>16}: {value}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    run = Path(args.run)
+    flow = OTFlow.load(run / "flow.pt" if run.is_dir() else run)
+    samples_file = run / "samples.npz"
+    if args.source and args.target:
+        P = resolve_source(args.source, args.n, args.data_seed).samples
+        Q = resolve_source(args.target, args.n, args.data_seed + 1).samples
+    elif samples_file.exists():
+        with np.load(samples_file, allow_pickle=False) as data:
+            P, Q = torch.as_tensor(data["P"]), torch.as_tensor(data["Q"])
+    else:
+        print("give --source and --target: the run folder holds no samples.npz", file=sys.stderr)
+        return 2
+    report = evaluate(flow, P, Q)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_report(report)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m otcore", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_help = "a toy name (moons, 8gaussians, ...), gauss:D[:SEED] for a random D-dim Gaussian, or a CSV/.npy/.npz file"
+
+    train = sub.add_parser("train", help="train a flow from source to target samples",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--source", required=True, help=f"P (t = 0): {data_help}")
+    train.add_argument("--target", required=True, help=f"Q (t = 1): {data_help}")
+    train.add_argument("--out", required=True, help="run folder to write flow.pt, config.json, samples.npz, metrics.json")
+    train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
+    train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    _add_config_flags(train)
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="print the report of a trained flow",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ev.add_argument("run", help="a run folder written by train (or a flow.pt file)")
+    ev.add_argument("--source", help=f"P to evaluate on instead of the run's samples: {data_help}")
+    ev.add_argument("--target", help="Q to evaluate on (with --source)")
+    ev.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
+    ev.add_argument("--data-seed", type=int, default=0, help="seed of generated data")
+    ev.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

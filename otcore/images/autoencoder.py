@@ -1,0 +1,306 @@
+"""A small convolutional autoencoder whose latent space hosts the image-translation flow.
+
+Images are (n, C, S, S) float tensors in [0, 1] (C = 1 grey or 3 RGB, S a power of two ≥ 8).
+The encoder is a variational one: it outputs a mean and a log-variance, and training adds
+``kl`` × KL(q(z|x) ‖ N(0, I)) to the reconstruction loss. A small KL weight keeps the latent codes
+of both domains in one compact, smooth region with no empty gaps between them, so the decoder has
+seen (and learnt to draw) the whole region a straight OT path crosses; ``kl = 0`` gives a plain
+autoencoder. :meth:`ImageAutoencoder.encode` returns the mean code (deterministic).
+
+Training is step-wise: :class:`AutoencoderTrainer.run` yields an :class:`otcore.StepMetrics` per
+step (stage ``"autoencoder"``) so the app can chart the reconstruction loss live and stop or
+resume at any step. Save/load uses ``torch.save`` of plain dicts, read back with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import math
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..trainer import StepMetrics
+
+FORMAT = "otcore-autoencoder"
+FORMAT_VERSION = 1
+STAGE = "autoencoder"
+SIZES = (8, 16, 32, 64)
+
+
+class AutoencoderFileError(ValueError):
+    """A file is not an autoencoder saved by otcore, or was written by a newer version."""
+
+
+@dataclass(frozen=True)
+class AEConfig:
+    size: int = 8              # images are size × size pixels (8, 16, 32 or 64)
+    channels: int = 1          # 1 grey, 3 RGB
+    latent: int = 4            # dimension of the latent space the flow lives in
+    width: int = 32            # channels of the first convolution (doubled at each downsampling, ≤ 256)
+    kl: float = 0.05           # weight of KL(q(z|x) ‖ N(0, I)) per image (0: plain autoencoder)
+    steps: int = 1500          # optimisation steps
+    batch: int = 64            # images per step
+    lr: float = 2e-3           # Adam, cosine-decayed to 5% over the steps
+    holdout: float = 0.1       # share of the images kept out to report a validation loss
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size not in SIZES:
+            raise ValueError(f"AEConfig.size must be one of {SIZES}, got {self.size}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"AEConfig.channels must be 1 (grey) or 3 (RGB), got {self.channels}")
+        for name in ("latent", "width", "steps", "batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"AEConfig.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.kl < 0:
+            raise ValueError(f"AEConfig.kl must be ≥ 0, got {self.kl}")
+        if not self.lr > 0:
+            raise ValueError(f"AEConfig.lr must be > 0, got {self.lr}")
+        if not 0 <= self.holdout < 0.5:
+            raise ValueError(f"AEConfig.holdout must be in [0, 0.5), got {self.holdout}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "AEConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def replace(self, **changes: Any) -> "AEConfig":
+        return replace(self, **changes)
+
+
+def _widths(config: AEConfig) -> list[int]:
+    """Channels after each stride-2 convolution: size → size/2 → … → 4."""
+    n_down = int(math.log2(config.size // 4))
+    return [min(256, config.width * 2 ** (i + 1)) for i in range(n_down)]
+
+
+class ImageAutoencoder(nn.Module):
+    """x: (n, C, S, S) in [0, 1]  ⇄  z: (n, latent)."""
+
+    def __init__(self, config: AEConfig):
+        super().__init__()
+        self.config = config
+        c, w = config.channels, config.width
+        widths = _widths(config)
+        enc: list[nn.Module] = [nn.Conv2d(c, w, 3, padding=1), nn.SiLU()]
+        prev = w
+        for ch in widths:
+            enc += [nn.Conv2d(prev, ch, 4, stride=2, padding=1), nn.SiLU()]
+            prev = ch
+        self.encoder = nn.Sequential(*enc, nn.Flatten())
+        self.to_stats = nn.Linear(prev * 16, 2 * config.latent)
+        self.from_latent = nn.Sequential(nn.Linear(config.latent, prev * 16), nn.SiLU())
+        dec: list[nn.Module] = []
+        for ch in reversed([w] + widths[:-1]):
+            dec += [nn.ConvTranspose2d(prev, ch, 4, stride=2, padding=1), nn.SiLU()]
+            prev = ch
+        dec.append(nn.Conv2d(prev, c, 3, padding=1))
+        self.decoder = nn.Sequential(*dec)
+        self._last = widths[-1] if widths else w
+
+    @property
+    def latent(self) -> int:
+        return self.config.latent
+
+    def stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z|x). x: (n, C, S, S) -> two (n, latent)."""
+        mean, logvar = self.to_stats(self.encoder(x)).chunk(2, dim=1)
+        return mean, logvar.clamp(-12.0, 6.0)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (n, latent) -> pixel logits (n, C, S, S)."""
+        h = self.from_latent(z).view(len(z), self._last, 4, 4)
+        return self.decoder(h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction of x from its mean code. (n, C, S, S) -> (n, C, S, S) in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(self.stats(x)[0]))
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+        """Mean codes. x: (n, C, S, S) in [0, 1] -> (n, latent)."""
+        x = self._check(x)
+        return torch.cat([self.stats(x[i:i + batch])[0] for i in range(0, len(x), batch)]) if len(x) else \
+            torch.zeros(0, self.latent)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+        """z: (n, latent) -> images (n, C, S, S) in [0, 1]."""
+        z = torch.as_tensor(z, dtype=torch.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent:
+            raise ValueError(f"expected codes of shape (n, {self.latent}), got {tuple(z.shape)}")
+        c, s = self.config.channels, self.config.size
+        if not len(z):
+            return torch.zeros(0, c, s, s)
+        return torch.cat([torch.sigmoid(self.decode_logits(z[i:i + batch])) for i in range(0, len(z), batch)])
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=torch.float32)
+        c, s = self.config.channels, self.config.size
+        if x.ndim != 4 or tuple(x.shape[1:]) != (c, s, s):
+            raise ValueError(f"expected images of shape (n, {c}, {s}, {s}), got {tuple(x.shape)}")
+        return x
+
+    # --- files -----------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": FORMAT_VERSION, "config": self.config.to_dict(),
+                "weights": {k: v.detach().cpu() for k, v in self.state_dict().items()}}
+
+    @classmethod
+    def from_state(cls, state: Any) -> "ImageAutoencoder":
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise AutoencoderFileError("this file is not an autoencoder saved by OT Flow Studio")
+        if int(state.get("version", 0)) > FORMAT_VERSION:
+            raise AutoencoderFileError(f"this autoencoder was saved by a newer version (format {state['version']}); "
+                                       f"this version reads format ≤ {FORMAT_VERSION}: please upgrade")
+        try:
+            model = cls(AEConfig.from_dict(state["config"]))
+            model.load_state_dict(state["weights"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            raise AutoencoderFileError(f"the autoencoder file is damaged or incomplete: {err}") from None
+        return model.eval()
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.state(), path)
+        return path
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        torch.save(self.state(), buf)
+        return buf.getvalue()
+
+    @classmethod
+    def load(cls, source: str | Path | bytes) -> "ImageAutoencoder":
+        """Read an autoencoder file (path or bytes) without unpickling (``weights_only=True``)."""
+        handle = io.BytesIO(source) if isinstance(source, bytes) else source
+        try:
+            state = torch.load(handle, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as err:  # noqa: BLE001 - anything unreadable is "not an autoencoder"
+            raise AutoencoderFileError(f"this file is not an autoencoder saved by OT Flow Studio "
+                                       f"({type(err).__name__})") from None
+        return cls.from_state(state)
+
+
+def autoencoder_loss(model: ImageAutoencoder, x: torch.Tensor, kl_weight: float,
+                     gen: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Negative ELBO-style loss on a batch x: (b, C, S, S) in [0, 1].
+
+    Pixel binary cross-entropy (summed over pixels) + kl_weight · KL(q(z|x) ‖ N(0, I)), per image.
+    Returns the scalar loss and the terms (reconstruction reported as mean squared error per pixel).
+    """
+    mean, logvar = model.stats(x)
+    if kl_weight > 0:
+        eps = torch.randn(mean.shape, generator=gen).to(mean)
+        z = mean + eps * (0.5 * logvar).exp()
+    else:
+        z = mean
+    logits = model.decode_logits(z)
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1).mean()
+    kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(1).mean()
+    loss = bce + kl_weight * kl if kl_weight > 0 else bce
+    with torch.no_grad():
+        mse = float(((torch.sigmoid(logits) - x) ** 2).mean())
+    return loss, {"reconstruction": mse, "kl": float(kl), "loss": float(loss)}
+
+
+class AutoencoderTrainer:
+    """Step-wise training of an :class:`ImageAutoencoder` on images of both domains.
+
+    >>> trainer = AutoencoderTrainer(images, AEConfig())
+    >>> for m in trainer.run(100): ...   # m.losses['reconstruction']; run() again resumes
+    >>> model = trainer.model
+    """
+
+    def __init__(self, images: torch.Tensor, config: AEConfig = AEConfig()):
+        images = torch.as_tensor(images, dtype=torch.float32)
+        c, s = config.channels, config.size
+        if images.ndim != 4 or tuple(images.shape[1:]) != (c, s, s):
+            raise ValueError(f"expected images of shape (n, {c}, {s}, {s}), got {tuple(images.shape)}")
+        if len(images) < 4:
+            raise ValueError(f"{len(images)} images are too few to train an autoencoder (need ≥ 4)")
+        if not torch.isfinite(images).all() or images.min() < 0 or images.max() > 1:
+            raise ValueError("images must be finite with pixel values in [0, 1]")
+        self.config = config
+        gen = torch.Generator().manual_seed(config.seed)
+        perm = torch.randperm(len(images), generator=gen)
+        n_val = int(round(config.holdout * len(images))) if len(images) >= 20 else 0
+        self.val, self.train = images[perm[:n_val]], images[perm[n_val:]]
+        torch.manual_seed(config.seed)
+        self._model = ImageAutoencoder(config)
+        self._opt = torch.optim.Adam(self._model.parameters(), lr=config.lr)
+        self._gen = torch.Generator().manual_seed(config.seed + 1)
+        self.step_count = 0
+        self.elapsed = 0.0
+        self.history: list[StepMetrics] = []
+        self.stage = STAGE
+        self.stop_reason: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.config.steps or self.stop_reason is not None
+
+    @property
+    def model(self) -> ImageAutoencoder:
+        """A copy of the autoencoder as it stands (eval mode)."""
+        return copy.deepcopy(self._model).eval()
+
+    def progress(self) -> dict[str, tuple[int, int]]:
+        return {STAGE: (self.step_count, self.config.steps)}
+
+    def run(self, n_steps: int | None = None) -> Iterator[StepMetrics]:
+        """Advance up to ``n_steps`` steps (all remaining if None), yielding metrics after each."""
+        done = 0
+        while not self.done and (n_steps is None or done < n_steps):
+            yield self.step()
+            done += 1
+
+    def step(self) -> StepMetrics:
+        if self.done:
+            raise RuntimeError("autoencoder training has finished; start a new trainer to train again")
+        c = self.config
+        start = time.perf_counter()
+        lr = c.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.step_count / c.steps)))
+        for group in self._opt.param_groups:
+            group["lr"] = lr
+        idx = torch.randint(len(self.train), (min(c.batch, len(self.train)),), generator=self._gen)
+        self._model.train()
+        loss, terms = autoencoder_loss(self._model, self.train[idx], c.kl, self._gen)
+        if not torch.isfinite(loss):
+            self.stop_reason = (f"autoencoder training diverged at step {self.step_count + 1} (loss "
+                                f"{float(loss)}); try a smaller learning rate")
+            return self._metrics(terms, start)
+        self._opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self._opt.step()
+        self.step_count += 1
+        if len(self.val) and (self.step_count % 50 == 0 or self.step_count == c.steps):
+            terms["val_reconstruction"] = self.validation_loss()
+        return self._metrics(terms, start)
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        """Mean squared error per pixel of held-out reconstructions (nan when nothing is held out)."""
+        if not len(self.val):
+            return float("nan")
+        self._model.eval()
+        return float(((self._model(self.val) - self.val) ** 2).mean())
+
+    def _metrics(self, terms: dict[str, float], start: float) -> StepMetrics:
+        self.elapsed += time.perf_counter() - start
+        m = StepMetrics(STAGE, self.step_count, self.config.steps, self.step_count, terms, self.elapsed,
+                        self.step_count / self.elapsed if self.elapsed > 0 else 0.0)
+        self.history.append(m)
+        return m
