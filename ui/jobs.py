@@ -18,7 +18,7 @@ Usage from a page::
         if trainer.stop_reason:                 # a divergence becomes the job's error;
             raise jobs.Diverged(trainer.stop_reason)   # the trainer (and its weights) stays in context
     if st.button("Start", key="start"):
-        job.start(steps)                        # resets a previous run first
+        job.start(steps, context={"pair_id": 7})   # resets a previous run first; context optional
     job.stop(); job.resume(); job.reset()
     flow = job.call(lambda: job.context["trainer"].flow)   # read safely *between* two steps
     job.status      # 'idle' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'diverged'
@@ -110,10 +110,12 @@ class Job:
         return self.status == STOPPED and self._iterator is not None
 
     # --- control -----------------------------------------------------------------------------
-    def start(self, factory: Factory) -> None:
-        """Start a fresh run (a previous run of this job is reset first)."""
+    def start(self, factory: Factory, context: dict[str, Any] | None = None) -> None:
+        """Start a fresh run (a previous run of this job is reset first); ``context`` seeds
+        ``job.context`` before the worker starts."""
         self.reset()
         with self._lock:
+            self.context.update(context or {})
             self._factory = factory
             self.started_at = time.time()
             self._launch()

@@ -1,0 +1,73 @@
+"""The flow-training job of the Train page (and the demo): an ``otcore.Trainer`` driven by
+``ui.jobs`` under the key ``ui.state.FLOW_JOB``. Its context holds 'trainer', 'pair_id',
+'config' and 'device'."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import streamlit as st
+import torch
+
+import otcore
+
+from . import jobs, state
+
+#: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
+DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
+                                refine_batch=512, classifier_warmup=100)
+DEMO_POINTS = 2000
+#: held-out exact OT reference: subsample size per side (exact POT solve, once per pair)
+EXACT_POINTS = 1000
+
+
+def job() -> jobs.Job:
+    return jobs.get_job(state.FLOW_JOB)
+
+
+def trainer_of(job: jobs.Job) -> otcore.Trainer | None:
+    return job.context.get("trainer")
+
+
+def start(pair: state.Pair, config: otcore.FlowConfig, device: str = "cpu") -> jobs.Job:
+    """(Re)start training a flow for ``pair`` in the background."""
+    j = job()
+
+    def steps() -> Iterator[otcore.StepMetrics]:
+        trainer = otcore.Trainer(pair.P, pair.Q, config, device=device)
+        j.context["trainer"] = trainer
+        try:
+            yield from trainer.run()
+        except GeneratorExit:
+            trainer.close()
+            raise
+        if trainer.stop_reason:
+            raise jobs.Diverged(trainer.stop_reason)
+
+    j.start(steps, context={"pair_id": pair.id, "config": config, "device": device})
+    return j
+
+
+def planned(config: otcore.FlowConfig) -> dict[str, int]:
+    return {"warm-start": config.warm_steps, "refine": config.refine_steps}
+
+
+def start_demo() -> None:
+    """Load moons → 8gaussians and train the quick demo config."""
+    pair = state.default_pair(DEMO_POINTS)
+    state.set_pair(pair)
+    st.session_state["dist_applied"] = None     # the Distributions page adopts this pair as it is
+    start(pair, DEMO_CONFIG, "cpu")
+
+
+def exact_cost(pair: state.Pair) -> tuple[float, str, int]:
+    """Exact discrete OT cost of (subsamples of) the pair's samples: (cost, method, points a side),
+    computed once per pair and kept in the session."""
+    key = f"exact_ot:{pair.id}"
+    if key not in st.session_state:
+        g = torch.Generator().manual_seed(0)
+        n = min(EXACT_POINTS, len(pair.P), len(pair.Q))
+        P = pair.P[torch.randperm(len(pair.P), generator=g)[:n]]
+        Q = pair.Q[torch.randperm(len(pair.Q), generator=g)[:n]]
+        cost, method = otcore.exact_ot_cost(P, Q)
+        st.session_state[key] = (cost, method, n)
+    return st.session_state[key]
