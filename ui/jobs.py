@@ -230,25 +230,35 @@ class Job:
 
 
 # --- rows for tables and charts ------------------------------------------------------------------
+#: columns that describe where a step is, not what it measured
+BOOKKEEPING = frozenset({"stage", "step", "stage_steps", "global_step", "elapsed", "steps_per_s", "gamma", "total"})
+
+
 def as_row(m: Any, index: int | None = None) -> dict[str, Any]:
-    """Flatten one metrics item into {name: float | str}: a StepMetrics's loss terms become
-    columns next to stage/step/global_step/elapsed/…; a dict is copied; ``step`` defaults to
-    ``index + 1``. Nested validation results are flattened as ``val_<name>``."""
+    """Flatten one metrics item into {name: float | str}.
+
+    A plain dict is copied (numbers and strings). An item with a nested ``losses`` dict (an
+    ``otcore.StepMetrics``) gives: its bookkeeping fields (stage, step, stage_steps, global_step,
+    elapsed, steps_per_s, gamma) under their names, every loss term under its own name, its other
+    readouts as ``latest_<name>`` (e.g. latest_kl_pq, the last validated KL estimate) and its
+    ``validation`` as ``val_<name>``. ``step``/``global_step`` default to ``index + 1``."""
     if is_dataclass(m):
         raw = asdict(m)
     elif isinstance(m, dict):
         raw = dict(m)
     else:
         raw = {"value": m}
+    has_losses = isinstance(raw.get("losses"), dict)
     row: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, dict):
-            prefix = "val_" if key == "validation" else ""
+            prefix = "val_" if key == "validation" else "" if key == "losses" else f"{key}_"
             for k, v in value.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                if _number(v):
                     row[prefix + k] = float(v)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            row[key] = float(value) if isinstance(value, float) else value
+        elif _number(value):
+            name = key if not has_losses or key in BOOKKEEPING else f"latest_{key}"
+            row[name] = float(value) if isinstance(value, float) else value
         elif isinstance(value, str):
             row[key] = value
     if "step" not in row and index is not None:
@@ -256,6 +266,10 @@ def as_row(m: Any, index: int | None = None) -> dict[str, Any]:
     if "global_step" not in row and index is not None:
         row["global_step"] = index + 1
     return row
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def rows(history: list[Any]) -> list[dict[str, Any]]:

@@ -8,11 +8,10 @@ from typing import Any, Iterable, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-#: columns of a row that are bookkeeping or readouts, not loss terms
-NOT_LOSSES = frozenset({
-    "stage", "step", "stage_steps", "global_step", "elapsed", "steps_per_s", "gamma", "lr", "kl_pq", "kl_qp",
-    "transport_cost", "fit", "total", "epoch", "time",
-})
+#: columns of a row that are bookkeeping, not loss terms (nor are columns starting with NOT_PREFIXES)
+NOT_LOSSES = frozenset({"stage", "step", "stage_steps", "global_step", "elapsed", "steps_per_s", "gamma", "lr",
+                        "total", "epoch", "time"})
+NOT_PREFIXES = ("val_", "latest_")
 MAX_POINTS = 1500   # per trace; longer histories are thinned evenly (the last point always kept)
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
 
@@ -22,7 +21,7 @@ def loss_terms(rows: Sequence[dict[str, Any]]) -> list[str]:
     seen: dict[str, None] = {}
     for r in rows:
         for k, v in r.items():
-            if k not in NOT_LOSSES and not k.startswith("val_") and isinstance(v, (int, float)):
+            if k not in NOT_LOSSES and not k.startswith(NOT_PREFIXES) and isinstance(v, (int, float)):
                 seen.setdefault(k, None)
     return list(seen)
 

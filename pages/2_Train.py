@@ -1,0 +1,210 @@
+"""Train the flow in the background with a live loss chart; save and reopen flows."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import streamlit as st
+
+import otcore
+from otcore.viz.training import validation_figure
+from ui import flowjob, jobs, live, page, state
+from ui.page import default
+
+page.setup("Train")
+RUNS = Path(__file__).resolve().parent.parent / "runs"
+BASE = otcore.FlowConfig()
+
+#: FlowConfig field -> (label, widget kind, options); the basic ones first, the rest in the expander
+BASIC = {
+    "warm_steps": ("Warm-start steps (flow matching)", "int", dict(min_value=0, max_value=200_000, step=100)),
+    "refine_steps": ("Refinement steps (Q-flow)", "int", dict(min_value=0, max_value=20_000, step=10)),
+    "hidden": ("Network width", "int", dict(min_value=8, max_value=2048, step=32)),
+    "depth": ("Network depth", "int", dict(min_value=1, max_value=12, step=1)),
+    "gamma_start": ("γ at the start of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.005, format="%.4f")),
+    "gamma_end": ("γ at the end of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.001, format="%.4f")),
+    "seed": ("Seed", "int", dict(min_value=0, max_value=1_000_000, step=1)),
+}
+CHOICES = {"solver": ["rk4", "midpoint", "euler", "dopri5"], "pairing": ["exact", "sinkhorn", "independent"]}
+
+
+def config_widgets() -> tuple[otcore.FlowConfig | None, str | None]:
+    values = {}
+    c = st.columns(2)
+    for i, (name, (label, kind, opts)) in enumerate(BASIC.items()):
+        values[name] = _number(c[i % 2], name, label, kind, opts)
+    with st.expander("Advanced settings"):
+        c = st.columns(2)
+        rest = [f for f in fields(otcore.FlowConfig) if f.name not in BASIC]
+        for i, f in enumerate(rest):
+            col = c[i % 2]
+            key = default(f"cfg_{f.name}", getattr(BASE, f.name))
+            if f.name in CHOICES:
+                values[f.name] = col.selectbox(f.name, CHOICES[f.name], key=key)
+            elif isinstance(getattr(BASE, f.name), bool):
+                values[f.name] = col.checkbox(f.name, key=key)
+            elif isinstance(getattr(BASE, f.name), int):
+                values[f.name] = int(col.number_input(f.name, min_value=0, step=1, key=key))
+            else:
+                values[f.name] = float(col.number_input(f.name, min_value=0.0, format="%.6g", key=key))
+    try:
+        return otcore.FlowConfig(**values), None
+    except (ValueError, TypeError) as err:
+        return None, str(err)
+
+
+def _number(col, name: str, label: str, kind: str, opts: dict):
+    key = default(f"cfg_{name}", getattr(BASE, name))
+    value = col.number_input(label, key=key, **opts)
+    return int(value) if kind == "int" else float(value)
+
+
+def readouts(job: jobs.Job, rows: list[dict], pair: state.Pair) -> None:
+    last = job.latest
+    exact, method, n_exact = flowjob.exact_cost(pair)
+    fmt = lambda v, f="{:.4g}": "—" if v is None else f.format(v)  # noqa: E731
+    c = st.columns(4)
+    c[0].metric("KL(T#P ‖ Q)", fmt(getattr(last, "kl_pq", None)), help="classifier estimate, nats (refinement only)")
+    c[1].metric("KL(T⁻¹#Q ‖ P)", fmt(getattr(last, "kl_qp", None)), help="classifier estimate, nats (refinement only)")
+    c[2].metric("Transport cost", fmt(getattr(last, "transport_cost", None)), help="held-out kinetic energy, W₂² scale")
+    c[3].metric(f"Exact OT cost ({method})", fmt(exact), help=f"POT on {n_exact} samples a side; what a perfect map pays")
+    c = st.columns(4)
+    c[0].metric("Fit (energy distance)", fmt(getattr(last, "fit", None)), help="held-out T#P vs Q; 0 is a perfect fit")
+    c[1].metric("Steps / s", fmt(getattr(last, "steps_per_s", None), "{:.1f}"), help="of the current stage")
+    c[2].metric("Elapsed", fmt(getattr(last, "elapsed", None), "{:.1f} s"))
+    c[3].metric("Step", f"{int(getattr(last, 'global_step', 0) or 0)}")
+    if pair.dim > 2:
+        st.caption("In d > 2 the exact discrete OT cost of a finite sample overstates W₂² (more so as d grows); "
+                   "for Gaussian pairs compare with the closed form below.")
+    if pair.gaussians is not None:
+        st.caption(f"Closed form for this Gaussian pair: W₂² = {otcore.w2_squared(*pair.gaussians):.4g}.")
+
+
+def panel(job: jobs.Job, rows: list[dict]) -> None:
+    trainer = flowjob.trainer_of(job)
+    pair_now = state.get_pair()
+    cfg = job.context.get("config")
+    done_total = trainer.progress() if trainer is not None else None
+    live.training_view(job, rows, planned=flowjob.planned(cfg) if cfg else None, done_total=done_total,
+                       chart_key="train_loss_chart")
+    if pair_now is not None and rows:
+        readouts(job, rows, pair_now)
+        if any("val_transport_cost" in r for r in rows):
+            exact = flowjob.exact_cost(pair_now)[0]
+            st.plotly_chart(validation_figure(rows, exact), key="train_validation_chart", width="stretch")
+
+
+st.title("Train")
+pair = state.get_pair()
+if pair is None:
+    st.info("No distributions chosen yet.")
+    c1, c2 = st.columns(2)
+    if c1.button("Use the default pair (moons → 8gaussians)", key="btn_default_pair"):
+        state.set_pair(state.default_pair())
+        st.rerun()
+    if c2.button("Choose distributions", key="btn_to_dist"):
+        st.switch_page("pages/1_Distributions.py")
+    st.stop()
+
+job = flowjob.job()
+st.markdown(f"Pair: **{pair.title}** (n = {len(pair.P)} and {len(pair.Q)}, d = {pair.dim}).")
+if job.context.get("pair_id") not in (None, pair.id):
+    st.warning("The run below was trained on a previous pair; Start trains on the pair now chosen.")
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Settings")
+    cfg, cfg_error = config_widgets()
+    if cfg_error:
+        st.error(cfg_error)
+    devices = otcore.available_devices()
+    default("cfg_device", next((d for d in devices if d.startswith("cuda")), "cpu"))
+    if st.session_state["cfg_device"] not in devices:
+        st.session_state["cfg_device"] = "cpu"
+    device = st.selectbox("Device", list(devices), format_func=lambda d: devices[d], key="cfg_device")
+
+    b = st.columns(4)
+    if b[0].button("Start" if job.steps == 0 else "Restart", key="btn_start", type="primary",
+                   disabled=cfg is None or job.running):
+        flowjob.start(pair, cfg, device)
+        st.rerun()
+    if b[1].button("Stop", key="btn_stop", disabled=not job.running):
+        job.stop(wait=5.0)
+        st.rerun()
+    if b[2].button("Resume", key="btn_resume", disabled=not job.can_resume):
+        job.resume()
+        st.rerun()
+    if b[3].button("Reset", key="btn_reset", disabled=job.status == jobs.IDLE):
+        job.reset()
+        st.session_state.pop(state.FLOW_SNAPSHOT_KEY, None)
+        st.rerun()
+
+with right:
+    st.subheader("Training")
+    live.live_panel(job, panel)
+
+st.divider()
+text, formulas = st.columns([3, 2], gap="large")
+with text:
+    st.markdown(
+        "**Two stages.** The *warm start* regresses the velocity on straight segments between OT-paired "
+        "minibatches (flow matching; one cheap step each). The *refinement* then minimises, in each "
+        "direction, a KL divergence — estimated by a classifier r trained to tell pushed samples from the "
+        "target ones — plus γ times the kinetic energy, with γ annealed toward 0 so the fixed point is the "
+        "OT map. The best weights on held-out samples are kept.\n\n"
+        "**Transport cost vs exact OT.** The transport cost is the kinetic energy the learned flow spends per "
+        "particle. The exact discrete OT cost is what the best possible matching of these very samples pays "
+        "(POT's exact solver): a flow cheaper than it has not reached Q, a much dearer one takes detours.")
+with formulas:
+    st.latex(r"\mathcal{L}_{\text{warm}} = \mathbb{E}_{t,(x_0,x_1)\sim\pi_{\text{OT}}}\lVert v(x_t,t) - (x_1-x_0)\rVert^2,"
+             r"\ x_t = (1-t)x_0 + t x_1")
+    st.latex(r"\mathcal{L}_{P\to Q} = \mathrm{KL}(T_\#P\,\Vert\,Q) + \gamma\,\mathbb{E}_{x\sim P}\sum_k "
+             r"\frac{\lVert x(t_k)-x(t_{k-1})\rVert^2}{2h_k}")
+    st.latex(r"\mathrm{KL}(T_\#P\,\Vert\,Q) \approx -\mathbb{E}_{x\sim P}\,r(T(x)),\quad r \approx \log\frac{q}{T_\#P}")
+    st.latex(r"\text{cost} = \int_0^1 \mathbb{E}\,\lVert v(x(t),t)\rVert^2\,dt \;\ge\; W_2^2(P,Q)")
+
+st.divider()
+st.subheader("Save or open a flow")
+save_col, open_col = st.columns(2, gap="large")
+with save_col:
+    entry = state.flow_entry()
+    if entry is None:
+        st.caption("Train (or open) a flow to save it.")
+    elif job.running:
+        st.caption("Stop the run (or let it finish) to save it.")
+    else:
+        flow = entry.flow
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{pair.label_p}_to_{pair.label_q}")
+        st.download_button("⬇ Download the flow (.pt)", flow.to_bytes(), file_name=f"{name}.pt",
+                           mime="application/octet-stream", key="btn_download_flow")
+        if st.button("Write it under runs/", key="btn_write_flow"):
+            path = flow.save(RUNS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+            st.session_state["train_saved_path"] = str(path)
+        if st.session_state.get("train_saved_path"):
+            st.success(f"Saved to {st.session_state['train_saved_path']}")
+        if job.status == jobs.DIVERGED:
+            st.caption("The run diverged; the flow saved here holds its last good weights.")
+with open_col:
+    up = st.file_uploader("Open a saved flow (.pt)", type=["pt"], key="up_flow")
+    if up is not None and st.session_state.get("up_flow_done") != up.file_id:
+        st.session_state["up_flow_done"] = up.file_id
+        try:
+            loaded = otcore.OTFlow.load(up.getvalue())
+            state.set_flow(loaded, source="uploaded")
+            st.session_state["up_flow_msg"] = ("ok", f"Opened {up.name}: a {loaded.dim}-D flow "
+                                                     f"({loaded.meta.get('trained_steps', '?')} training steps).")
+        except otcore.FlowFileError as err:
+            st.session_state["up_flow_msg"] = ("error", f"{up.name}: {err}")
+    kind, msg = st.session_state.get("up_flow_msg", (None, None))
+    if kind == "ok":
+        st.success(msg)
+        entry = state.flow_entry()
+        if entry is not None and entry.flow.dim != pair.dim:
+            st.warning(f"This flow is {entry.flow.dim}-dimensional but the pair is {pair.dim}-dimensional; "
+                       "choose matching distributions to view it.")
+        elif entry is not None and entry.source == "uploaded" and st.button("View its trajectories →", key="btn_to_traj_up"):
+            st.switch_page("pages/3_Trajectories.py")
+    elif kind == "error":
+        st.error(msg, icon="⚠️")
