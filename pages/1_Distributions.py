@@ -25,7 +25,11 @@ EXAMPLES = [("example_moons.csv", "text/csv", "CSV with a header row (x, y)"),
 
 
 class SideError(ValueError):
-    """This side has no valid samples yet; the message says why."""
+    """This side has no valid samples yet; the message says why (``problem``: shown as an error)."""
+
+    def __init__(self, message: str, problem: bool = True):
+        super().__init__(message)
+        self.problem = problem
 
 
 def toy_side(s: str) -> tuple[torch.Tensor, str, str, tuple, None]:
@@ -101,7 +105,7 @@ def upload_side(s: str) -> tuple[torch.Tensor, str, str, tuple, None]:
         st.error(st.session_state[f"upload_{s}_error"] +
                  (f" — still using the previous file {kept[0]}." if kept else ""), icon="⚠️")
     if kept is None:
-        raise SideError("upload a file to use it here (examples below the uploader)")
+        raise SideError("Upload a file to use it here (example files are offered below).", problem=False)
     name, x, file_id = kept
     st.caption(f"Using **{name}**: {x.shape[0]} samples in d = {x.shape[1]}.")
     return x, Path(name).stem, f"uploaded {name}, n = {x.shape[0]}, d = {x.shape[1]}", ("upload", file_id), None
@@ -123,7 +127,7 @@ for s, col in zip(("p", "q"), columns):
         try:
             results[s] = SIDES[kind](s)
         except SideError as err:
-            st.info(str(err))
+            (st.error if err.problem else st.info)(str(err))
             results[s] = None
 
 with st.expander("Example files to try the uploader"):

@@ -1,6 +1,7 @@
 """Train the flow in the background with a live loss chart; save and reopen flows."""
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import fields
@@ -14,7 +15,7 @@ from ui import flowjob, jobs, live, page, state
 from ui.page import default
 
 page.setup("Train")
-RUNS = Path(__file__).resolve().parent.parent / "runs"
+RUNS = Path(os.environ.get("OTFLOW_RUNS_DIR") or Path(__file__).resolve().parent.parent / "runs")
 BASE = otcore.FlowConfig()
 
 #: FlowConfig field -> (label, widget kind, options); the basic ones first, the rest in the expander
