@@ -15,7 +15,7 @@ from .metrics import energy_distance, exact_ot_cost, inversion_error, straightne
 class FlowReport:
     transport_cost: float        # E ∫‖v‖² dt along the P→Q paths (W₂² scale)
     exact_ot_cost: float         # discrete OT cost of the same samples (POT)
-    exact_ot_method: str         # 'exact' or 'sinkhorn'
+    exact_ot_method: str         # 'exact', or 'subsample' above 5,000 points
     fit: float                   # energy distance T#P vs Q
     fit_reverse: float           # energy distance T⁻¹#Q vs P
     inversion_error: float       # mean ‖T⁻¹(T(x)) − x‖

@@ -81,6 +81,8 @@ def _is_number(cell: str) -> bool:
 
 
 def _from_npy(data: bytes) -> np.ndarray:
+    if not data.startswith(b"\x93NUMPY"):
+        raise SampleLoadError("not a valid .npy file (no NumPy header); save it with numpy.save")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as err:

@@ -14,7 +14,7 @@ All toys are roughly centred at the origin with most mass inside the square [-4,
 | checkerboard  | 8 alternating unit squares in [-2, 2]², uniform inside     | –             |
 | spirals       | two interleaved Archimedean spirals, radius up to ~3.2     | 0.1           |
 | swissroll     | one Archimedean spiral (scikit-learn's, scaled by 1/4)     | 0.1 (post-scale) |
-| pinwheel      | 5 curved arms (radial std 0.3, tangential 0.05, rate 0.25), ×1.5 | –     |
+| pinwheel      | 5 curved arms (radial std 0.3, tangential 0.05, rate 0.25), ×2.2 | –     |
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def _pinwheel(n: int, rng: np.random.Generator, noise: float) -> np.ndarray:
     angle = 2 * math.pi * labels / arms + rate * np.exp(feats[:, 0])
     c, s = np.cos(angle), np.sin(angle)
     rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], axis=1)  # (n, 2, 2)
-    return 1.5 * 2 * np.einsum("nij,nj->ni", rot, feats)
+    return 2.2 * np.einsum("nij,nj->ni", rot, feats)
 
 
 #: name -> (generator, default noise)

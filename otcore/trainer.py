@@ -157,16 +157,15 @@ class Trainer:
     def step(self) -> StepMetrics:
         if self.done:
             raise RuntimeError(f"training has finished ({self.stage}); start a new Trainer to train again")
-        start = time.perf_counter()
-        if self.stage == WARM:
-            metrics = self._warm_step()
-        else:
-            metrics = self._refine_step()
+        start, stage = time.perf_counter(), self.stage
+        metrics = self._warm_step() if stage == WARM else self._refine_step()
         took = time.perf_counter() - start
         self.elapsed += took
         self._stage_time += took
         metrics.elapsed = self.elapsed
         metrics.steps_per_s = metrics.step / self._stage_time if self._stage_time > 0 else 0.0
+        if self.stage != stage:  # this step ended its stage: the next one's clock starts now
+            self._stage_time = 0.0
         if self._latest is not None:
             metrics.kl_pq, metrics.kl_qp = self._latest.kl_pq, self._latest.kl_qp
             metrics.transport_cost, metrics.fit = self._latest.transport_cost, self._latest.fit
@@ -223,7 +222,7 @@ class Trainer:
     # --- stage 2 ---------------------------------------------------------------------------
     def _enter_refinement(self) -> None:
         c = self.config
-        self.stage, self.stage_step, self._stage_time = REFINE, 0, 0.0
+        self.stage, self.stage_step = REFINE, 0
         self._opt = torch.optim.Adam(self.field.parameters(), lr=c.refine_lr)
         for direction in ("pq", "qp"):
             self._fresh_classifier(direction)

@@ -213,7 +213,7 @@ def autoencoder_loss(model: ImageAutoencoder, x: torch.Tensor, kl_weight: float,
     loss = bce + kl_weight * kl if kl_weight > 0 else bce
     with torch.no_grad():
         mse = float(((torch.sigmoid(logits) - x) ** 2).mean())
-    return loss, {"reconstruction": mse, "kl": float(kl), "loss": float(loss)}
+    return loss, {"reconstruction": mse, "kl": float(kl.detach()), "loss": float(loss.detach())}
 
 
 class AutoencoderTrainer:

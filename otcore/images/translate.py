@@ -8,13 +8,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
 from ..config import FlowConfig
 from ..flow import FlowFileError, OTFlow
-from ..trainer import StepMetrics, Trainer
+from ..trainer import StepMetrics, Trainer, TrainingDiverged
 from .autoencoder import AEConfig, AutoencoderTrainer, ImageAutoencoder
 
 FORMAT = "otcore-translator"
@@ -45,6 +45,24 @@ def augment_codes(model: ImageAutoencoder, images: torch.Tensor, copies: int, se
     gen = torch.Generator().manual_seed(seed)
     draws = [mean] + [mean + torch.randn(mean.shape, generator=gen) * (0.5 * logvar).exp() for _ in range(copies - 1)]
     return torch.cat(draws)
+
+
+def nearest_images(images: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+    """For each image, the pixel-nearest image of ``pool`` (Euclidean).
+    images: (n, C, S, S), pool: (m, C, S, S) -> (n, C, S, S)."""
+    d = torch.cdist(images.flatten(1).float(), pool.flatten(1).float())
+    return pool[d.argmin(1)]
+
+
+def crossfade(images: torch.Tensor, pool: torch.Tensor, progress: float | Sequence[float]) -> torch.Tensor:
+    """The naive baseline: a pixel cross-fade (1 − s)·x + s·x* toward the nearest target image x*.
+    images: (n, C, S, S); a scalar progress gives (n, C, S, S), a sequence of m gives (m, n, C, S, S)."""
+    target = nearest_images(images, pool)
+    s = torch.as_tensor(progress, dtype=torch.float32)
+    if s.ndim == 0:
+        return (1 - s) * images + s * target
+    s = s.reshape(-1, 1, 1, 1, 1)
+    return (1 - s) * images[None] + s * target[None]
 
 
 @dataclass
@@ -144,30 +162,73 @@ def latent_trainer(model: ImageAutoencoder, images_a: torch.Tensor, images_b: to
 
 def fit_translator(images_a: torch.Tensor, images_b: torch.Tensor, ae_config: AEConfig = AEConfig(),
                    flow_config: FlowConfig | None = None, copies: int = 1, names: tuple[str, str] = ("A", "B"),
-                   device: str = "cpu") -> LatentTranslator:
-    """Train the autoencoder on both domains, then the latent flow A → B, to the end."""
-    for _ in train_translator(images_a, images_b, ae_config, flow_config, copies, device):
-        pass
-    return _finished
+                   device: str = "cpu", callback: Callable[[StepMetrics], None] | None = None) -> LatentTranslator:
+    """Train the autoencoder on both domains, then the latent flow A → B, to the end.
 
-
-_finished: LatentTranslator  # set by train_translator (the generator's return value holder)
-
-
-def train_translator(images_a: torch.Tensor, images_b: torch.Tensor, ae_config: AEConfig = AEConfig(),
-                     flow_config: FlowConfig | None = None, copies: int = 1,
-                     device: str = "cpu", names: tuple[str, str] = ("A", "B")) -> Iterator[StepMetrics]:
-    """Both trainings in sequence, yielding every step's metrics (stage 'autoencoder', then the
-    flow's stages); the finished :class:`LatentTranslator` is the generator's return value."""
-    global _finished
+    images_a: (n, C, S, S), images_b: (m, C, S, S) in [0, 1]. ``callback`` receives every step's
+    metrics (stage 'autoencoder', then the flow's stages). Raises :class:`TrainingDiverged`.
+    """
     ae_trainer = AutoencoderTrainer(torch.cat([images_a, images_b]), ae_config)
-    yield from ae_trainer.run()
+    for m in ae_trainer.run():
+        if callback is not None:
+            callback(m)
     if ae_trainer.stop_reason:
-        raise RuntimeError(ae_trainer.stop_reason)
+        raise TrainingDiverged(ae_trainer.stop_reason)
     model = ae_trainer.model
     trainer = latent_trainer(model, images_a, images_b, flow_config, copies, device)
-    yield from trainer.run()
+    for m in trainer.run():
+        if callback is not None:
+            callback(m)
     if trainer.stop_reason:
-        raise RuntimeError(trainer.stop_reason)
-    _finished = LatentTranslator(model, trainer.flow, names)
-    return _finished
+        raise TrainingDiverged(trainer.stop_reason)
+    return LatentTranslator(model, trainer.flow, names)
+
+
+@dataclass(frozen=True)
+class FolderResult:
+    written: list[Path]                 # the PNG files written
+    skipped: list[tuple[str, str]]      # (input file, reason) of inputs that were not images
+
+
+def translate_folder(translator: LatentTranslator, inputs: Sequence[str | Path] | str | Path, out_dir: str | Path,
+                     reverse: bool = False, progress: Sequence[float] = (1.0,), scale: int = 1,
+                     strip: bool = False) -> FolderResult:
+    """Translate every image of folders, zips or files and write PNGs to ``out_dir``.
+
+    Inputs are converted to the autoencoder's size and colour mode. One PNG per image and progress
+    value (``<name>_t0.50.png``), or with ``strip`` one PNG per image with all frames side by side.
+    ``scale`` upscales the written images (nearest-neighbour). Raises ImageLoadError if no input
+    is a usable image."""
+    from ..viz.images import image_grid, to_pil
+    from .domains import load_domain
+
+    c = translator.autoencoder.config
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    domain = load_domain(list(inputs), c.size, "grey" if c.channels == 1 else "rgb", name="input", min_images=1)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = translator.frames(domain.images, list(progress), reverse)      # (m, n, C, S, S)
+    written: list[Path] = []
+    used: set[str] = set()
+    for j, source in enumerate(domain.sources):
+        stem = _unique(Path(source.replace("/", "_")).stem, used)
+        if strip:
+            path = out / f"{stem}.png"
+            image_grid(frames[:, j][None], scale=scale, pad=0).save(path)
+            written.append(path)
+            continue
+        for i, s in enumerate(progress):
+            path = out / f"{stem}_t{float(s):.2f}.png"
+            to_pil(frames[i, j], scale).convert("L" if c.channels == 1 else "RGB").save(path)
+            written.append(path)
+    return FolderResult(written, domain.skipped)
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    name, k = stem, 1
+    while name in used:
+        k += 1
+        name = f"{stem}_{k}"
+    used.add(name)
+    return name

@@ -1,0 +1,17 @@
+import os
+
+import pytest
+import torch
+
+# Tests run on 2 cores next to nothing else: one torch thread keeps timings stable and leaves a
+# core for the Streamlit server in app tests.
+torch.set_num_threads(int(os.environ.get("OTFLOW_TEST_THREADS", "1")))
+
+
+@pytest.fixture
+def tiny_config():
+    """A flow config that trains in a second or two (for plumbing tests, not accuracy)."""
+    import otcore
+
+    return otcore.FlowConfig(hidden=32, depth=2, warm_steps=40, warm_batch=128, refine_steps=4,
+                             refine_batch=128, classifier_warmup=10, validate_every=2, eval_steps=8)

@@ -1,0 +1,98 @@
+"""The real app in a real browser: Playwright drives Debian's chromium against `streamlit run app.py`.
+
+Skipped (with the reason) where playwright or chromium is missing, unless OTFLOW_REQUIRE_BROWSER=1
+(CI), where that is a failure. Screenshots of each page go to test-artifacts/browser/.
+"""
+import os
+import re
+import time
+
+import pytest
+
+from browser_helpers import launch_chromium, missing, screenshot, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    why = missing()
+    if why:
+        if os.environ.get("OTFLOW_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here (OTFLOW_REQUIRE_BROWSER=1) but {why}")
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            yield page
+            browser.close()
+
+
+def sidebar_link(page, name):
+    return page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name, exact=True)
+
+
+def loss_step(page) -> int:
+    title = page.locator('[data-testid="stPlotlyChart"] .gtitle').first.text_content(timeout=60_000)
+    match = re.search(r"step (\d+)", title or "")
+    return int(match.group(1)) if match else -1
+
+
+def slider_time(page) -> float:
+    text = page.locator(".slider-current-value").first.text_content()
+    return float(text.split("=")[1])
+
+
+def test_demo_train_and_trajectories_in_chromium(browser_page):
+    page = browser_page
+    demo = page.get_by_role("button", name=re.compile("Try the demo"))
+    demo.wait_for()
+    page.get_by_role("img").first.wait_for()
+    screenshot(page, "1-home")
+
+    demo.click()
+    page.get_by_role("heading", name="Trajectories").wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()
+
+    # the loss chart's step count grows while the demo trains in the background
+    sidebar_link(page, "Train").click()
+    page.get_by_role("heading", name="Training").wait_for()
+    first = loss_step(page)
+    deadline = time.time() + 60
+    while loss_step(page) <= max(first, 0) and time.time() < deadline:
+        time.sleep(0.5)
+    second = loss_step(page)
+    assert 0 <= first < second, f"loss chart did not advance: {first} -> {second}"
+    screenshot(page, "2-train")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("Status: stopped").wait_for()
+
+    # play the animation, pause it, drag the time slider to the end
+    sidebar_link(page, "Trajectories").click()
+    page.get_by_role("heading", name="Trajectories").wait_for()
+    page.locator(".slider-current-value").first.wait_for()
+    assert slider_time(page) == 0.0
+    page.locator(".updatemenu-button").nth(0).click()          # ▶ Play
+    deadline = time.time() + 20
+    while slider_time(page) == 0.0 and time.time() < deadline:
+        time.sleep(0.1)
+    assert slider_time(page) > 0.0, "play did not advance the frames"
+    page.locator(".updatemenu-button").nth(1).click()          # ❚❚ Pause
+    grip = page.locator(".slider-grip").first.bounding_box()
+    rail = page.locator(".slider-rail").first.bounding_box()
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rail["x"] + rail["width"] / 2, rail["y"] + rail["height"] / 2, steps=8)
+    page.mouse.up()
+    middle = slider_time(page)
+    assert 0.3 <= middle <= 0.7, f"dragging the slider to the middle gave t = {middle}"
+    screenshot(page, "3-trajectories")
+
+    sidebar_link(page, "Distributions").click()
+    page.get_by_role("heading", name="In use: moons → 8gaussians").wait_for()
+    screenshot(page, "4-distributions")
