@@ -287,7 +287,7 @@ class AutoencoderTrainer:
         self._opt.step()
         self.step_count += 1
         if len(self.val) and (self.step_count % 50 == 0 or self.step_count == c.steps):
-            terms["val_reconstruction"] = self.validation_loss()
+            terms["held-out reconstruction"] = self.validation_loss()
         return self._metrics(terms, start)
 
     @torch.no_grad()

@@ -83,6 +83,38 @@ def digits_domain(digit: int, indices: torch.Tensor | None = None) -> ImageDomai
     return ImageDomain(f"digit {digit}", images[idx], sources=[f"digits[{i}]" for i in idx.tolist()])
 
 
+@dataclass(frozen=True)
+class DigitsSplit:
+    images: torch.Tensor   # (1797, 1, 8, 8) in [0, 1]
+    labels: torch.Tensor   # (1797,)
+    judge: torch.Tensor    # indices that train the judge (all ten classes)
+    train: torch.Tensor    # indices that train autoencoders and flows
+    test: torch.Tensor     # indices of held-out translation sources
+
+    def part(self, name: str, digit: int) -> torch.Tensor:
+        """Images of one digit in one part ('judge', 'train', 'test'): (n, 1, 8, 8)."""
+        idx = getattr(self, name)
+        return self.images[idx[self.labels[idx] == digit]]
+
+
+def digits_split(seed: int = 0, judge_share: float = 0.35, test_share: float = 0.3) -> DigitsSplit:
+    """Seeded split of scikit-learn's digits, stratified by class: ``judge_share`` of each class
+    trains the judge; of the rest, ``test_share`` are held-out translation sources (the app's
+    gallery) and the others train the autoencoder and the flow."""
+    images, labels = digits_data()
+    gen = torch.Generator().manual_seed(seed)
+    parts: dict[str, list[torch.Tensor]] = {"judge": [], "train": [], "test": []}
+    for digit in range(10):
+        idx = torch.nonzero(labels == digit).flatten()
+        idx = idx[torch.randperm(len(idx), generator=gen)]
+        n_judge = int(round(judge_share * len(idx)))
+        n_test = int(round(test_share * (len(idx) - n_judge)))
+        parts["judge"].append(idx[:n_judge])
+        parts["test"].append(idx[n_judge:n_judge + n_test])
+        parts["train"].append(idx[n_judge + n_test:])
+    return DigitsSplit(images, labels, **{k: torch.cat(v) for k, v in parts.items()})
+
+
 def photo_patches(photo: str, n: int = 300, size: int = 16, seed: int = 0) -> ImageDomain:
     """Random square patches of one of scikit-learn's two sample photos ('china' or 'flower'),
     RGB, resized to size × size: a second built-in pair of domains (temple → flower texture)."""
@@ -104,11 +136,35 @@ def photo_patches(photo: str, n: int = 300, size: int = 16, seed: int = 0) -> Im
     return ImageDomain(f"{photo} patches", images, sources=[f"{photo}[{i}]" for i in range(n)])
 
 
-#: Built-in domains by name (each a function of no arguments returning an ImageDomain).
-BUILTIN: dict[str, Callable[[], ImageDomain]] = {
-    **{f"digit {k}": (lambda k=k: digits_domain(k)) for k in range(10)},
-    "china patches": lambda: photo_patches("china"),
-    "flower patches": lambda: photo_patches("flower"),
+def split_gallery(domain: ImageDomain, share: float = 0.15, max_n: int = 24, seed: int = 0
+                  ) -> tuple[ImageDomain, ImageDomain]:
+    """Hold out a gallery: (training images, gallery images), the gallery ``share`` of the domain
+    (at least 1, at most ``max_n``), chosen at random with ``seed``."""
+    n = len(domain)
+    k = min(max_n, max(1, int(round(share * n)))) if n > 1 else 0
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    pick = lambda idx: ImageDomain(domain.name, domain.images[idx], domain.skipped,  # noqa: E731
+                                   [domain.sources[i] for i in idx.tolist()] if domain.sources else [])
+    return pick(perm[k:]), pick(perm[:k])
+
+
+def _digit_parts(digit: int) -> tuple[ImageDomain, ImageDomain]:
+    split = digits_split(0)
+    parts = []
+    for part in ("train", "test"):
+        idx = getattr(split, part)
+        idx = idx[split.labels[idx] == digit]
+        parts.append(ImageDomain(f"digit {digit}", split.images[idx], sources=[f"digits[{i}]" for i in idx.tolist()]))
+    return parts[0], parts[1]
+
+
+#: Built-in domains by name -> (training images, gallery images). Digits use the seed-0 split of
+#: :func:`digits_split` (the gallery is its held-out test part, so the judge never saw it either);
+#: photo patches hold out a random 15%.
+BUILTIN: dict[str, Callable[[], tuple[ImageDomain, ImageDomain]]] = {
+    **{f"digit {k}": (lambda k=k: _digit_parts(k)) for k in range(10)},
+    "china patches (16×16 RGB)": lambda: split_gallery(photo_patches("china")),
+    "flower patches (16×16 RGB)": lambda: split_gallery(photo_patches("flower")),
 }
 
 

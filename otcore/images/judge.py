@@ -1,9 +1,6 @@
 """Judging digit translations: a ten-class digit classifier trained on images that neither the
-autoencoder nor the flow saw, and the measures of a translator it enables.
-
-Split (per seed, per class): ``judge_share`` of each class trains the judge; of the rest,
-``test_share`` are translation sources (held out from everything) and the others train the
-autoencoder and the flow.
+autoencoder nor the flow saw (the 'judge' part of :func:`~otcore.images.domains.digits_split`), and
+the measures of issue 5 it enables for a translator.
 """
 from __future__ import annotations
 
@@ -13,38 +10,8 @@ import numpy as np
 import torch
 
 from ..metrics import exact_ot_cost
-from .domains import digits_data
+from .domains import DigitsSplit, digits_split
 from .translate import LatentTranslator, crossfade
-
-
-@dataclass(frozen=True)
-class DigitsSplit:
-    images: torch.Tensor   # (1797, 1, 8, 8) in [0, 1]
-    labels: torch.Tensor   # (1797,)
-    judge: torch.Tensor    # indices that train the judge (all ten classes)
-    train: torch.Tensor    # indices that train autoencoders and flows
-    test: torch.Tensor     # indices of held-out translation sources
-
-    def part(self, name: str, digit: int) -> torch.Tensor:
-        """Images of one digit in one part ('judge', 'train', 'test'): (n, 1, 8, 8)."""
-        idx = getattr(self, name)
-        return self.images[idx[self.labels[idx] == digit]]
-
-
-def digits_split(seed: int = 0, judge_share: float = 0.35, test_share: float = 0.3) -> DigitsSplit:
-    """Seeded, stratified split of scikit-learn's digits into judge / train / test parts."""
-    images, labels = digits_data()
-    gen = torch.Generator().manual_seed(seed)
-    parts: dict[str, list[torch.Tensor]] = {"judge": [], "train": [], "test": []}
-    for digit in range(10):
-        idx = torch.nonzero(labels == digit).flatten()
-        idx = idx[torch.randperm(len(idx), generator=gen)]
-        n_judge = int(round(judge_share * len(idx)))
-        n_test = int(round(test_share * (len(idx) - n_judge)))
-        parts["judge"].append(idx[:n_judge])
-        parts["test"].append(idx[n_judge:n_judge + n_test])
-        parts["train"].append(idx[n_judge + n_test:])
-    return DigitsSplit(images, labels, **{k: torch.cat(v) for k, v in parts.items()})
 
 
 def _svc():

@@ -93,9 +93,13 @@ class LatentTranslator:
                     reverse: bool = False) -> torch.Tensor:
         """Latent codes at each progress value. images: (n, C, S, S) -> (m, n, latent)."""
         z = self.autoencoder.encode(images)
-        times = self.flow_times(progress, reverse)
-        start = torch.tensor([1.0 if reverse else 0.0])
-        return self.flow.trajectory(z, torch.cat([start, times]))[1:]
+        s = torch.as_tensor(progress, dtype=torch.float32).reshape(-1)
+        self.flow_times(s, reverse)                              # validates the range
+        grid = torch.unique(torch.cat([torch.zeros(1), s]))      # sorted, strictly increasing, from 0
+        if len(grid) == 1:
+            return z.expand(len(s), *z.shape).clone()
+        path = self.flow.trajectory(z, self.flow_times(grid, reverse))   # monotone in flow time
+        return path[torch.searchsorted(grid, s)]
 
     def frames(self, images: torch.Tensor, progress: Sequence[float] | torch.Tensor,
                reverse: bool = False) -> torch.Tensor:
