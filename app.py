@@ -23,17 +23,17 @@ with left:
         "alone: a fast flow-matching warm start, then a refinement that trades the fit to Q "
         "(a KL divergence estimated by a classifier) against the kinetic energy."
     )
-    st.latex(r"\frac{dx}{dt} = v(x, t),\quad x(0)\sim P,\ x(1)\sim Q,\qquad "
-             r"W_2^2(P, Q) = \min_v \int_0^1 \mathbb{E}\,\lVert v(x(t), t)\rVert^2\,dt")
+    st.latex(r"\frac{dx}{dt} = v(x, t),\qquad x(0)\sim P,\quad x(1)\sim Q")
+    st.latex(r"W_2^2(P, Q) = \min_v \int_0^1 \mathbb{E}\,\lVert v(x(t), t)\rVert^2\,dt")
     st.markdown("New here? Press the button: it loads **moons → 8 Gaussians**, trains a small flow in "
                 "the background and shows the particles moving while it learns.")
     if st.button("▶ Try the demo", key="btn_demo", type="primary"):
         flowjob.start_demo()
         st.switch_page("pages/3_Trajectories.py")
     st.markdown("Or go step by step:")
-    st.page_link("pages/1_Distributions.py", label="1 · Choose P and Q (toys, Gaussians, your own files)", icon="🎯")
-    st.page_link("pages/2_Train.py", label="2 · Train the flow and watch the losses", icon="🏋️")
-    st.page_link("pages/3_Trajectories.py", label="3 · Watch the particles flow", icon="🌀")
+    st.page_link("pages/1_Distributions.py", label="1 · Choose P and Q (toys, Gaussians, your own files)", icon=":material/scatter_plot:")
+    st.page_link("pages/2_Train.py", label="2 · Train the flow and watch the losses", icon=":material/model_training:")
+    st.page_link("pages/3_Trajectories.py", label="3 · Watch the particles flow", icon=":material/animation:")
 with right:
     picture = HERE / "assets" / "home.png"
     if picture.is_file():

@@ -103,7 +103,7 @@ def upload_side(s: str) -> tuple[torch.Tensor, str, str, tuple, None]:
             st.session_state[f"upload_{s}_error"] = f"{up.name}: {err}"
     if st.session_state.get(f"upload_{s}_error"):
         st.error(st.session_state[f"upload_{s}_error"] +
-                 (f" — still using the previous file {kept[0]}." if kept else ""), icon="⚠️")
+                 (f" — still using the previous file {kept[0]}." if kept else ""), icon=":material/warning:")
     if kept is None:
         raise SideError("Upload a file to use it here (example files are offered below).", problem=False)
     name, x, file_id = kept
@@ -143,7 +143,7 @@ if results["p"] is not None and results["q"] is not None:
     (xp, lp, dp, sp, gp), (xq, lq, dq, sq, gq) = results["p"], results["q"]
     if xp.shape[1] != xq.shape[1]:
         st.error(f"P is {xp.shape[1]}-dimensional and Q is {xq.shape[1]}-dimensional: a flow moves points within "
-                 "one space, so both must have the same dimension. The previous pair stays in use.", icon="🚫")
+                 "one space, so both must have the same dimension. The previous pair stays in use.", icon=":material/block:")
     else:
         dim = xp.shape[1]
         view_spec: tuple = ("auto",)
@@ -155,15 +155,15 @@ if results["p"] is not None and results["q"] is not None:
             j = c3.number_input("Second coordinate", 1, dim, key=default("dist_view_j", 2), disabled=kind != "coordinates")
             view_spec = (kind, int(i) - 1, int(j) - 1)
         spec = (sp, sq, view_spec)
-        applied = st.session_state.get("dist_applied")
+        applied = st.session_state.get("distributions.applied")
         if pair is not None and applied is None:
-            st.session_state["dist_applied"] = spec       # a pair set elsewhere (the demo) is kept as it is
+            st.session_state["distributions.applied"] = spec       # a pair set elsewhere (the demo) is kept as it is
         elif pair is None or spec != applied:
             try:
                 view = make_view([xp, xq], *view_spec) if dim > 2 else None
                 pair = state.set_pair(xp, xq, label_p=lp, label_q=lq, desc_p=dp, desc_q=dq, view=view, spec=spec,
                                       gaussians=(gp, gq) if gp is not None and gq is not None else None)
-                st.session_state["dist_applied"] = spec
+                st.session_state["distributions.applied"] = spec
             except ProjectionError as err:
                 st.error(str(err))
 
@@ -177,7 +177,7 @@ if pair is not None:
                             labels=view.labels)
         st.plotly_chart(fig, key="dist_preview_chart", width="stretch")
         if view.note():
-            st.info(view.note(), icon="🔭")
+            st.info(view.note(), icon=":material/visibility:")
     with text_col:
         page.explain(
             f"**P**: {pair.desc_p}.  \n**Q**: {pair.desc_q}.\n\n"

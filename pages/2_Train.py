@@ -70,9 +70,10 @@ def readouts(job: jobs.Job, rows: list[dict], pair: state.Pair) -> None:
     c[0].metric("KL(T#P ‖ Q)", fmt(getattr(last, "kl_pq", None)), help="classifier estimate, nats (refinement only)")
     c[1].metric("KL(T⁻¹#Q ‖ P)", fmt(getattr(last, "kl_qp", None)), help="classifier estimate, nats (refinement only)")
     c[2].metric("Transport cost", fmt(getattr(last, "transport_cost", None)), help="held-out kinetic energy, W₂² scale")
-    c[3].metric(f"Exact OT cost ({method})", fmt(exact), help=f"POT on {n_exact} samples a side; what a perfect map pays")
+    c[3].metric("Exact OT cost", fmt(exact), help=f"POT ({method}) on {n_exact} samples a side: what a perfect "
+                                                "map of these samples pays")
     c = st.columns(4)
-    c[0].metric("Fit (energy distance)", fmt(getattr(last, "fit", None)), help="held-out T#P vs Q; 0 is a perfect fit")
+    c[0].metric("Fit", fmt(getattr(last, "fit", None)), help="held-out energy distance of T#P to Q; 0 is a perfect fit")
     c[1].metric("Steps / s", fmt(getattr(last, "steps_per_s", None), "{:.1f}"), help="of the current stage")
     c[2].metric("Elapsed", fmt(getattr(last, "elapsed", None), "{:.1f} s"))
     c[3].metric("Step", f"{int(getattr(last, 'global_step', 0) or 0)}")
@@ -208,4 +209,4 @@ with open_col:
         elif entry is not None and entry.source == "uploaded" and st.button("View its trajectories →", key="btn_to_traj_up"):
             st.switch_page("pages/3_Trajectories.py")
     elif kind == "error":
-        st.error(msg, icon="⚠️")
+        st.error(msg, icon=":material/warning:")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import streamlit as st
 import torch
@@ -12,16 +13,27 @@ from ui import flowjob, page, state
 from ui.page import default
 
 page.setup("Trajectories")
-CACHE = "traj_cache"      # (settings key, TrajectoryData, figure) of the last drawing
-EXPORT = "traj_export"    # (settings key, kind, bytes) of the last prepared export
+CACHE = "trajectories.cache"      # (settings key, TrajectoryData, figure) of the last drawing
+EXPORT = "trajectories.export"    # (settings key, kind, bytes) of the last prepared export
+DRAWN = "trajectories.drawn_at"   # time.time() when the animation was last computed
+FIRST_STEPS = 100         # a just-started run is shown once it has taken this many steps (or after 15 s)
+FOLLOW_S = 10.0           # while following a run, redraw this often
 
 st.title("Trajectories")
 pair = state.get_pair()
 entry = state.flow_entry()
 job = flowjob.job()
 
+if entry is None and pair is not None and job.running:
+    with st.spinner("Training has just started: waiting for its first steps …"):
+        deadline = time.time() + 15
+        while job.running and (job.steps < FIRST_STEPS or job.steps == 0) and time.time() < deadline:
+            time.sleep(0.1)
+    st.rerun()
 if entry is None or pair is None:
     st.info("There is no flow yet. Train one, or press the demo button on the home page.")
+    if job.error:
+        st.error(f"The last training run failed: {job.error}")
     c1, c2 = st.columns(2)
     if c1.button("Go to Train", key="btn_traj_to_train"):
         st.switch_page("pages/2_Train.py")
@@ -39,16 +51,19 @@ if flow.dim != pair.dim:
 def training_status() -> None:
     """A cheap line that follows the background run without redrawing the animation."""
     if job.running:
-        c1, c2 = st.columns([4, 1])
-        c1.info(f"Training is running (step {job.steps}). The animation shows the flow as it was when drawn; "
-                "press Refresh for the latest.", icon="⏳")
-        if c2.button("🔄 Refresh", key="btn_traj_refresh"):
+        c1, c2, c3 = st.columns([4, 1, 1])
+        c1.info(f"Training is running (step {job.steps}). The animation shows the flow as it was at step "
+                f"{st.session_state.get('trajectories.drawn_step', '?')}.")
+        follow = c2.toggle("Follow", key=default("traj_follow", True),
+                           help=f"redraw with the latest flow every {FOLLOW_S:.0f} s while training runs")
+        if c3.button("Refresh", key="btn_traj_refresh") or \
+                (follow and time.time() - st.session_state.get(DRAWN, 0) > FOLLOW_S):
             st.rerun()
     elif entry.source == "training":     # the run ended since the page was drawn: show the final flow
         st.rerun()
 
 
-training_status()
+status_box = st.container()     # filled after the animation is computed (so "drawn at" is known)
 
 controls, figure_col = st.columns([1, 3], gap="large")
 with controls:
@@ -76,7 +91,12 @@ if cached is None or cached[0] != key:
         fig = trajectory_animation(data, show_paths=show_paths, show_arrows=show_arrows, show_reference=use_ref,
                                    frame_ms=frame_ms)
     st.session_state[CACHE] = cached = (key, data, fig)
+    st.session_state[DRAWN] = time.time()
+    st.session_state["trajectories.drawn_step"] = flow.meta.get("trained_steps", "?")
 _, data, fig = cached
+
+with status_box:
+    training_status()
 
 with figure_col:
     st.plotly_chart(fig, key="traj_chart", width="stretch")
@@ -99,7 +119,8 @@ with text:
                     "rings follow them, starting from the same particles, so you can see how close the "
                     "learned flow is.")
 with formulas:
-    st.latex(r"\frac{dx}{dt} = v(x,t),\qquad x(1) = T(x(0)),\quad x(0) = T^{-1}(x(1))")
+    st.latex(r"\frac{dx}{dt} = v(x,t)")
+    st.latex(r"x(1) = T(x(0)),\quad x(0) = T^{-1}(x(1))")
     st.latex(r"\text{kinetic energy} = \int_0^1 \mathbb{E}\,\lVert v(x(t),t)\rVert^2\,dt")
     if pair.gaussians is not None:
         st.latex(r"x_t = (1-t)\,x + t\,T(x),\quad T(x) = m_1 + A(x - m_0)")

@@ -44,7 +44,7 @@ def loss_step(page) -> int:
 
 
 def slider_time(page) -> float:
-    text = page.locator(".slider-current-value").first.text_content()
+    text = page.locator("text.slider-label", has_text="t =").first.text_content()
     return float(text.split("=")[1])
 
 
@@ -69,13 +69,13 @@ def test_demo_train_and_trajectories_in_chromium(browser_page):
     second = loss_step(page)
     assert 0 <= first < second, f"loss chart did not advance: {first} -> {second}"
     screenshot(page, "2-train")
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("Status: stopped").wait_for()
 
     # play the animation, pause it, drag the time slider to the end
     sidebar_link(page, "Trajectories").click()
     page.get_by_role("heading", name="Trajectories").wait_for()
-    page.locator(".slider-current-value").first.wait_for()
+    page.locator("text.slider-label", has_text="t =").first.wait_for()
     assert slider_time(page) == 0.0
     page.locator(".updatemenu-button").nth(0).click()          # ▶ Play
     deadline = time.time() + 20
@@ -83,8 +83,8 @@ def test_demo_train_and_trajectories_in_chromium(browser_page):
         time.sleep(0.1)
     assert slider_time(page) > 0.0, "play did not advance the frames"
     page.locator(".updatemenu-button").nth(1).click()          # ❚❚ Pause
-    grip = page.locator(".slider-grip").first.bounding_box()
-    rail = page.locator(".slider-rail").first.bounding_box()
+    grip = page.locator(".slider-grip-rect").first.bounding_box()
+    rail = page.locator(".slider-rail-rect").first.bounding_box()
     page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
     page.mouse.down()
     page.mouse.move(rail["x"] + rail["width"] / 2, rail["y"] + rail["height"] / 2, steps=8)

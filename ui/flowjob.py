@@ -10,7 +10,7 @@ import torch
 
 import otcore
 
-from . import jobs, state
+from . import jobs, page, state
 
 #: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
 DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
@@ -55,8 +55,16 @@ def start_demo() -> None:
     """Load moons → 8gaussians and train the quick demo config."""
     pair = state.default_pair(DEMO_POINTS)
     state.set_pair(pair)
-    st.session_state["dist_applied"] = None     # the Distributions page adopts this pair as it is
+    st.session_state["distributions.applied"] = None     # the Distributions page adopts this pair as it is
+    show_config(DEMO_CONFIG, "cpu")
     start(pair, DEMO_CONFIG, "cpu")
+
+
+def show_config(config: otcore.FlowConfig, device: str) -> None:
+    """Make the Train page's widgets show ``config`` (so they describe the run that was started)."""
+    for name, value in config.to_dict().items():
+        page.set_widget(f"cfg_{name}", value)
+    page.set_widget("cfg_device", device)
 
 
 def exact_cost(pair: state.Pair) -> tuple[float, str, int]:

@@ -189,7 +189,7 @@ def trajectory_animation(data: TrajectoryData, *, show_paths: bool = True, show_
     pause = dict(label="❚❚ Pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
     slider = dict(active=0, currentvalue=dict(prefix="t = ", font=dict(size=14)), pad=dict(t=40, b=10),
-                  len=0.9, x=0.1, steps=[dict(label=names[i], method="animate",
+                  len=0.72, x=0.28, steps=[dict(label=names[i], method="animate",
                                               args=[[names[i]], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                                      transition=dict(duration=0))])
                                          for i in range(data.frames)])
