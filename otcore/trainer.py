@@ -103,7 +103,7 @@ class Trainer:
         self.field = self._flow.field
         self.ema_field = copy.deepcopy(self.field).requires_grad_(False)
         self._gen = torch.Generator(device="cpu").manual_seed(config.seed + 1)
-        self.stage = WARM if config.warm_steps > 0 else REFINE
+        self.stage = WARM
         self.stage_step = 0
         self.global_step = 0
         self.elapsed = 0.0
@@ -112,6 +112,7 @@ class Trainer:
         self.validations: list[tuple[str, int, Validation]] = []
         self.stop_reason: str | None = None
         self.best: Validation | None = None
+        self._min_fit = float("inf")
         self._best_state: dict | None = None
         self._last_good = copy.deepcopy(self.field.state_dict())
         self._latest: Validation | None = None
@@ -119,6 +120,8 @@ class Trainer:
         self._opt = torch.optim.Adam(self.field.parameters(), lr=config.warm_lr)
         self._classifiers: dict[str, RatioClassifier] = {}
         self._clf_opts: dict[str, torch.optim.Optimizer] = {}
+        if config.warm_steps == 0:
+            self._enter_refinement()
 
     # --- public state ----------------------------------------------------------------------
     @property
@@ -203,17 +206,16 @@ class Trainer:
                               {"flow_matching": loss.item(), "lr": lr}, 0.0, 0.0)
         every = max(c.validate_every * 10, c.warm_steps // 10)
         last = self.stage_step >= c.warm_steps
+        if last or self.stage_step % every == 0:
+            kept = self.ema_field if c.ema > 0 else self.field
+            metrics.validation = self._validate(kept, WARM)
+            self._consider(metrics.validation, kept)
         if last:
             self._end_warm_start()
-            metrics.validation = self.best
-        elif self.stage_step % every == 0:
-            metrics.validation = self._validate(self.ema_field if c.ema > 0 else self.field, WARM)
         return metrics
 
     def _end_warm_start(self) -> None:
-        c = self.config
-        if c.ema > 0:
-            self.field.load_state_dict(self.ema_field.state_dict())
+        self.field.load_state_dict(self._best_state)
         if self._pairs is not None:
             self._pairs.close()
             self._pairs = None
@@ -223,14 +225,17 @@ class Trainer:
     def _enter_refinement(self) -> None:
         c = self.config
         self.stage, self.stage_step = REFINE, 0
+        if c.refine_steps == 0:
+            self.stage = DONE
+            return
         self._opt = torch.optim.Adam(self.field.parameters(), lr=c.refine_lr)
         for direction in ("pq", "qp"):
             self._fresh_classifier(direction)
+        # the starting point (the kept warm-start weights), measured again now with KL estimates
         self.best = self._validate(self.field, REFINE)
+        self._min_fit = min(self._min_fit, self.best.total_fit)
         self._best_state = copy.deepcopy(self.field.state_dict())
         self._last_good = copy.deepcopy(self.field.state_dict())
-        if c.refine_steps == 0:
-            self.stage = DONE
 
     def _fresh_classifier(self, direction: str) -> None:
         c = self.config
@@ -297,7 +302,7 @@ class Trainer:
         metrics = StepMetrics(REFINE, self.stage_step, c.refine_steps, self.global_step, losses, 0.0, 0.0, gamma=gamma)
         if self.stage_step % c.validate_every == 0 or self.stage_step >= c.refine_steps:
             metrics.validation = self._validate(self.field, REFINE)
-            self._keep_if_better(metrics.validation)
+            self._consider(metrics.validation, self.field)
         if self.stage_step % 10 == 0:
             self._last_good = copy.deepcopy(self.field.state_dict())
         if self.stage_step >= c.refine_steps:
@@ -306,16 +311,17 @@ class Trainer:
             self.stage = DONE
         return metrics
 
-    def _keep_if_better(self, v: Validation) -> None:
+    def _consider(self, v: Validation, field) -> None:
         """Keep the weights with the lowest held-out transport cost among those whose held-out fit
-        is within the tolerance of the best fit so far (so the result is never worse than the warm start)."""
-        best, tol = self.best, self.config.fit_tolerance
-        fit_ok = v.total_fit <= best.total_fit * (1 + tol)
-        cheaper = v.transport_cost < best.transport_cost
-        much_better_fit = v.total_fit < best.total_fit * (1 - tol) and v.transport_cost <= best.transport_cost * (1 + tol / 5)
-        if (fit_ok and cheaper) or much_better_fit:
+        is within ``fit_tolerance`` of the best fit seen so far, over both stages. The warm start's
+        own weights compete too, so the result is never worse than the warm start on held-out data."""
+        tol = self.config.fit_tolerance
+        self._min_fit = min(self._min_fit, v.total_fit)
+        admissible = v.total_fit <= self._min_fit * (1 + tol)
+        best_admissible = self.best is not None and self.best.total_fit <= self._min_fit * (1 + tol)
+        if admissible and (not best_admissible or v.transport_cost < self.best.transport_cost):
             self.best = v
-            self._best_state = copy.deepcopy(self.field.state_dict())
+            self._best_state = copy.deepcopy(field.state_dict())
 
     # --- validation ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,108 @@
+"""The trainer against truths: Gaussian closed forms, straight lines for a translation, inversion."""
+import pytest
+import torch
+
+import otcore
+from otcore import DeviceError, FlowConfig, Trainer
+from otcore.gaussians import l2_uvp, ot_map, random_gaussian, w2_squared
+from otcore.metrics import straightness
+
+ACCURATE = FlowConfig(hidden=128, warm_steps=1200, refine_steps=20, validate_every=10, classifier_warmup=100)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dim", [2, 5])
+def test_gaussian_pair_learns_the_closed_form_map_and_cost(dim):
+    p, q = random_gaussian(dim, seed=1), random_gaussian(dim, seed=2)
+    P, Q = p.sample(3000, seed=0), q.sample(3000, seed=1)
+    flow = otcore.fit_flow(P, Q, ACCURATE, device="cpu")
+    X = p.sample(2000, seed=7)  # fresh points: the map, not the training set
+    TX = flow.transport(X)
+    assert l2_uvp(TX, ot_map(p, q, X), q) < 3.0
+    cost = float(flow.kinetic_energy(X).mean())
+    assert cost == pytest.approx(w2_squared(p, q), rel=0.05)
+    assert float((flow.transport(TX, reverse=True) - X).norm(dim=1).mean()) < 1e-3 * float(X.norm(dim=1).mean())
+
+
+@pytest.mark.slow
+def test_a_translated_cloud_flows_along_straight_lines():
+    shift = torch.tensor([3.0, -1.0])
+    P = otcore.sample("moons", 2000, seed=0)
+    Q = otcore.sample("moons", 2000, seed=1) + shift
+    flow = otcore.fit_flow(P, Q, FlowConfig(hidden=64, warm_steps=500, refine_steps=0), device="cpu")
+    paths = flow.trajectory(P[:500], torch.linspace(0, 1, 21))
+    assert straightness(paths) < 1.005
+    assert float((paths[-1] - (P[:500] + shift)).norm(dim=1).mean()) < 0.1
+
+
+def test_stop_and_resume_reproduces_an_uninterrupted_run(tiny_config):
+    P, Q = otcore.sample("gaussian", 300, seed=0), otcore.sample("8gaussians", 300, seed=1)
+    a = Trainer(P, Q, tiny_config, device="cpu")
+    first = list(a.run(25))
+    assert len(first) == 25 and not a.done
+    rest = list(a.run())
+    b = Trainer(P, Q, tiny_config, device="cpu")
+    whole = list(b.run())
+    assert a.done and b.done and len(first) + len(rest) == len(whole)
+    assert [m.losses for m in first + rest] == [m.losses for m in whole]
+    x = otcore.sample("gaussian", 50, seed=5)
+    assert torch.equal(a.flow.transport(x), b.flow.transport(x))
+    assert a.progress() == {"warm-start": (40, 40), "refine": (4, 4)}
+
+
+def test_metrics_stream_has_both_stages_and_live_readouts(tiny_config):
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("circles", 300, seed=1)
+    trainer = Trainer(P, Q, tiny_config, device="cpu")
+    history = list(trainer.run())
+    stages = [m.stage for m in history]
+    assert stages.count("warm-start") == 40 and stages.count("refine") == 4
+    refine = [m for m in history if m.stage == "refine"]
+    assert all(m.kl_pq is not None and m.transport_cost > 0 and m.fit >= 0 for m in refine)
+    assert {"kl_pq", "kinetic_pq", "classifier_pq"} <= set(refine[0].losses)
+    assert {"kl_qp", "kinetic_qp"} <= set(refine[1].losses)
+    assert all(m.elapsed > 0 and m.steps_per_s > 0 for m in history)
+    # kept weights: the lowest-cost validation whose fit is within tolerance of the best fit seen
+    best_fit = min(v.total_fit for _, _, v in trainer.validations)
+    assert trainer.best.total_fit <= best_fit * (1 + tiny_config.fit_tolerance)
+
+
+def test_divergence_stops_with_a_message_and_keeps_finite_weights():
+    P, Q = otcore.sample("gaussian", 300, seed=0), otcore.sample("8gaussians", 300, seed=1) * 1e18
+    config = FlowConfig(hidden=32, depth=2, warm_steps=50, warm_batch=64, warm_lr=10.0, standardize=False, ema=0.0)
+    trainer = Trainer(P, Q, config, device="cpu")
+    list(trainer.run())
+    assert trainer.stage == "diverged"
+    assert "diverged" in trainer.stop_reason and "last good weights" in trainer.stop_reason
+    assert all(torch.isfinite(p).all() for p in trainer.flow.field.parameters())
+    with pytest.raises(otcore.TrainingDiverged) as err:
+        otcore.fit_flow(P, Q, config, device="cpu")
+    assert err.value.flow is not None
+
+
+def test_bad_inputs_are_refused_clearly(tiny_config):
+    P = otcore.sample("moons", 100, seed=0)
+    with pytest.raises(ValueError, match="same dimension"):
+        Trainer(P, torch.randn(100, 3), tiny_config)
+    bad = P.clone()
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        Trainer(bad, P, tiny_config)
+    with pytest.raises(ValueError, match="at least 10"):
+        Trainer(P[:5], P, tiny_config)
+    with pytest.raises(ValueError, match=r"\(n, d\)"):
+        Trainer(torch.zeros(10, 2, 2), P, tiny_config)
+    with pytest.raises(ValueError, match="unknown solver"):
+        FlowConfig(solver="leapfrog")
+    with pytest.raises(ValueError, match="≥ 1"):
+        FlowConfig(hidden=0)
+
+
+def test_devices_are_honoured_or_refused():
+    assert otcore.resolve_device("cpu").type == "cpu"
+    assert otcore.resolve_device("auto").type in {"cpu", "cuda", "mps"}
+    assert "cpu" in otcore.available_devices()
+    with pytest.raises(DeviceError, match="unknown device"):
+        otcore.resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="no CUDA GPU"):
+            otcore.resolve_device("cuda")
