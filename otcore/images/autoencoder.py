@@ -2,9 +2,11 @@
 
 Images are (n, C, S, S) float tensors in [0, 1] (C = 1 grey or 3 RGB, S a power of two ≥ 8).
 The encoder is a variational one: it outputs a mean and a log-variance, and training adds
-``kl`` × KL(q(z|x) ‖ N(0, I)) to the reconstruction loss. A small KL weight keeps the latent codes
-of both domains in one compact, smooth region with no empty gaps between them, so the decoder has
-seen (and learnt to draw) the whole region a straight OT path crosses; ``kl = 0`` gives a plain
+``kl`` × KL(q(z|x) ‖ N(0, I)) to the reconstruction loss (``kl = 1``: a standard VAE). The KL term
+keeps the latent codes of both domains in one compact, smooth region with no empty gaps between
+them, so the decoder has seen (and learnt to draw) the whole region a straight OT path crosses;
+with a few latent dimensions, the codes between two domains decode to images of one or the other
+rather than to smudges (bench/results/images.md measures this). ``kl = 0`` gives a plain
 autoencoder. :meth:`ImageAutoencoder.encode` returns the mean code (deterministic).
 
 Training is step-wise: :class:`AutoencoderTrainer.run` yields an :class:`otcore.StepMetrics` per
@@ -41,9 +43,9 @@ class AutoencoderFileError(ValueError):
 class AEConfig:
     size: int = 8              # images are size × size pixels (8, 16, 32 or 64)
     channels: int = 1          # 1 grey, 3 RGB
-    latent: int = 4            # dimension of the latent space the flow lives in
+    latent: int = 4            # dimension of the latent space the flow lives in (small: smooth paths)
     width: int = 32            # channels of the first convolution (doubled at each downsampling, ≤ 256)
-    kl: float = 0.05           # weight of KL(q(z|x) ‖ N(0, I)) per image (0: plain autoencoder)
+    kl: float = 1.0            # weight β of KL(q(z|x) ‖ N(0, I)) per image (1: a VAE; 0: plain autoencoder)
     steps: int = 1500          # optimisation steps
     batch: int = 64            # images per step
     lr: float = 2e-3           # Adam, cosine-decayed to 5% over the steps

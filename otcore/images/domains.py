@@ -265,6 +265,9 @@ def _zip_entries(name: str, data: bytes) -> Iterator[tuple[str, bytes | None, st
         yield name, None, f"not a readable zip file ({err})"
         return
     files = [i for i in infos if not i.is_dir()]
+    if not files:
+        yield name, None, "the zip is empty"
+        return
     total = sum(i.file_size for i in files)
     if total > MAX_ZIP_BYTES:
         yield name, None, (f"zip would expand to {total / 2**20:.0f} MiB, over the "
