@@ -112,6 +112,38 @@ def bench_case(case: Case, budget: float, device: str, refine_share: float, base
             measure(case, full, "Q-flow (warm + refine)", full_wall, exact, floor)]
 
 
+def speed(case: Case, base: otcore.FlowConfig, device: str) -> str:
+    """Step costs on this case: a refinement step against one forward+backward pass of the field
+    over the same grid and batch; a warm-start step against one exact OT solve of its minibatch."""
+    from otcore.integrate import grid, odeint_at, path_kinetic_energy
+    from otcore.pairing import pair
+
+    probe = otcore.Trainer(case.P, case.Q, base.replace(warm_steps=100, refine_steps=10, classifier_warmup=20), device)
+    for _ in probe.run():
+        pass
+    warm = [m for m in probe.history if m.stage == "warm-start"]
+    refine = [m for m in probe.history if m.stage == "refine"]
+    warm_ms = 1000 * (warm[-2].elapsed - warm[9].elapsed) / (len(warm) - 11)     # skip start-up and the stage switch
+    refine_ms = 1000 * (refine[-1].elapsed - refine[1].elapsed) / (len(refine) - 2)
+    field, times = probe.field, grid(base.blocks, base.steps_per_block)
+    x = probe.P_train[: base.refine_batch]
+    start = time.perf_counter()
+    for _ in range(5):
+        path = odeint_at(field, x, times, steps=len(times) - 1)
+        path_kinetic_energy(path, times).mean().backward()
+    fb_ms = 1000 * (time.perf_counter() - start) / 5
+    xs, ys = case.P[: base.warm_batch], case.Q[: base.warm_batch]
+    start = time.perf_counter()
+    for i in range(5):
+        pair(xs, ys, "exact", seed=i)
+    ot_ms = 1000 * (time.perf_counter() - start) / 5
+    return (f"| {case.name} | {refine_ms:.0f} | {fb_ms:.0f} | {refine_ms / fb_ms:.2f} | {warm_ms:.1f} | {ot_ms:.1f} |")
+
+
+SPEED_HEAD = ("| case | refine step ms | fwd+bwd over grid ms | ratio | warm step ms | OT solve of its batch ms |\n"
+              "|---|---|---|---|---|---|")
+
+
 def fmt(x: float | None, spec: str) -> str:
     return "–" if x is None else format(x, spec)
 
@@ -137,11 +169,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"# {time.strftime('%Y-%m-%d')} · {platform.processor() or platform.machine()} · "
           f"{args.threads} threads · device {args.device} · budget {args.budget:.0f} s · n = {N} a side")
+    base = otcore.FlowConfig()
+    print("\nStep costs (the warm start's OT solves run in a background thread, off the critical path):")
+    print(SPEED_HEAD)
+    for name in args.cases:
+        print(speed(CASES[name](), base, args.device), flush=True)
+    print()
     rows: list[Row] = []
     for name in args.cases:
         case = CASES[name]()
-        rows += bench_case(case, args.budget, args.device, args.refine_share, otcore.FlowConfig())
-        print(table(rows[-2:]).splitlines()[-2:][0]); print(table(rows[-1:]).splitlines()[-1], flush=True)
+        rows += bench_case(case, args.budget, args.device, args.refine_share, base)
+        print("\n".join(table(rows[-2:]).splitlines()[-2:]), flush=True)
     print()
     print(table(rows))
 

@@ -13,7 +13,7 @@ def test_help_explains_every_config_flag():
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     for f in fields(FlowConfig):
         assert "--" + f.name.replace("_", "-") in text
-    assert "flow-matching steps of the warm start (default: 3000)" in " ".join(text.split())
+    assert "flow-matching steps of the warm start (default: 2000)" in " ".join(text.split())
 
 
 def test_train_then_evaluate_round_trip(tmp_path, capsys):
