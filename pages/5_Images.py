@@ -67,7 +67,7 @@ def domain_picker(side: str, col, default_name: str) -> tuple[ImageDomain, Image
                                  type=[s.lstrip(".") for s in IMAGE_SUFFIXES] + ["zip"],
                                  accept_multiple_files=True, key=f"img_up_{side}")
         size, mode = st.session_state["img_size"], st.session_state["img_mode"]
-        stored = st.session_state.get(f"img_uploaded_{side}")
+        stored = st.session_state.get(f"images.uploaded_{side}")
         if not files:
             if stored is not None and stored[0][1:] == (size, mode):
                 st.caption(f"Using the {len(stored[1][0]) + len(stored[1][1])} images uploaded earlier "
@@ -89,7 +89,7 @@ def domain_picker(side: str, col, default_name: str) -> tuple[ImageDomain, Image
                 for name, reason in domain.skipped:
                     st.caption(f"{name}: {reason}")
         parts = split_gallery(domain)
-        st.session_state[f"img_uploaded_{side}"] = (key, parts)
+        st.session_state[f"images.uploaded_{side}"] = (key, parts)
         return parts
 
 
@@ -204,20 +204,18 @@ def reconstructions(job: jobs.Job, a: ImageDomain, b: ImageDomain) -> None:
     trainer = job.context.get("ae_trainer")
     if model is None and trainer is None:
         return
-    if model is None:
-        cache = st.session_state.get("img_recon_cache")
-        key = (job.generation, job.steps // 25)
-        if cache is None or cache[0] != key:
-            cache = (key, job.call(lambda: trainer.model))
-            st.session_state["img_recon_cache"] = cache
-        model = cache[1]
-    originals = torch.cat([a.images[:6], b.images[:6]])
-    with torch.no_grad():
-        recon = model(originals)
-    st.plotly_chart(grid_figure(torch.stack([originals, recon]), row_labels=["original", "reconstructed"],
-                                scale=fit_scale(a.size, 48), pad=3,
-                                title="Sample reconstructions (6 of A, 6 of B)"),
-                    key="img_recon_chart", width="stretch")
+    key = (job.generation, id(model), job.steps // 50 if model is None else -1)
+    cache = st.session_state.get("images.recon")
+    if cache is None or cache[0] != key:          # redrawn every 50 steps, not on every refresh
+        snapshot = model if model is not None else job.call(lambda: trainer.model)
+        originals = torch.cat([a.images[:6], b.images[:6]])
+        with torch.no_grad():
+            recon = snapshot(originals)
+        fig = grid_figure(torch.stack([originals, recon]), row_labels=["original", "reconstructed"],
+                          scale=fit_scale(a.size, 48), pad=3, title="Sample reconstructions (6 of A, 6 of B)")
+        cache = (key, fig)
+        st.session_state["images.recon"] = cache
+    st.plotly_chart(cache[1], key="img_recon_chart", width="stretch")
 
 
 def training_panel(a: ImageDomain, b: ImageDomain):
@@ -241,11 +239,11 @@ def translator_now(job: jobs.Job) -> LatentTranslator | None:
     if trainer is None or model is None or not trainer.history:
         return None
     key = (job.generation, job.steps, job.status)
-    cache = st.session_state.get("img_translator_cache")
+    cache = st.session_state.get("images.translator")
     if cache is None or cache[0] != key:
         flow = job.call(lambda: trainer.flow)
         cache = (key, LatentTranslator(model, flow, job.context.get("names", ("A", "B"))))
-        st.session_state["img_translator_cache"] = cache
+        st.session_state["images.translator"] = cache
     return cache[1]
 
 
@@ -316,14 +314,17 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
             st.caption("“judged” is a ten-class digit classifier (an RBF SVM) trained on digits that neither the "
                        "autoencoder, the flow nor this gallery used.")
 
-    progress = [i / 24 for i in range(25)]
-    frames = torch.stack([tr.frames(source, progress, reverse)[:, 0],
-                          crossfade(source, tgt_train.images, progress)[:, 0]], 1)
-    gif = scrub_gif(frames, progress, labels=("latent flow", "cross-fade"), scale=fit_scale(size, 160))
+    def make_gif() -> bytes:
+        progress = [i / 24 for i in range(25)]
+        frames = torch.stack([tr.frames(source, progress, reverse)[:, 0],
+                              crossfade(source, tgt_train.images, progress)[:, 0]], 1)
+        return scrub_gif(frames, progress, labels=("latent flow", "cross-fade"), scale=fit_scale(size, 160))
+
     g = st.columns([1, 1, 2])
-    g[0].download_button("⬇ Export the scrub as GIF", gif, file_name="scrub.gif", mime="image/gif", key="img_btn_gif")
+    g[0].download_button("⬇ Export the scrub as GIF", make_gif, file_name="scrub.gif", mime="image/gif",
+                         key="img_btn_gif")
     if g[1].toggle("Play it here", key=default("img_play_gif", False)):
-        st.image(gif, caption="latent flow (left) and pixel cross-fade (right), t from 0 to 1 and back")
+        st.image(make_gif(), caption="latent flow (left) and pixel cross-fade (right), t from 0 to 1 and back")
 
     st.markdown("#### Several sources at t = 0, ¼, ½, ¾, 1")
     tabs = st.tabs([f"{names[0]} → {names[1]}", f"{names[1]} → {names[0]}"])
@@ -360,7 +361,7 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
                      "cloud, so the paths stay where the decoder has seen data.",
                      r"\min_v \int_0^1 \mathbb{E}\lVert v(z_t,t)\rVert^2 dt \ \text{ s.t. } z_0\sim E_\#A,\ z_1\sim E_\#B",
                      r"\mathcal{L}_{AE} = \mathbb{E}\big[-\log p(x\mid z)\big] + \beta\,\mathrm{KL}\big(q(z\mid x)\,\Vert\,\mathcal{N}(0,I)\big)")
-    st.download_button("⬇ Download the translator (autoencoder + flow, .pt)", tr.to_bytes(),
+    st.download_button("⬇ Download the translator (autoencoder + flow, .pt)", tr.to_bytes,
                        file_name="translator.pt", mime="application/octet-stream", key="img_btn_download",
                        help="use it with: python -m otcore translate translator.pt my_images/ --out translated/")
 
@@ -404,7 +405,7 @@ if b[2].button("Resume", key="img_btn_resume", disabled=not job.can_resume):
     st.rerun()
 if b[3].button("Reset", key="img_btn_reset", disabled=job.status == jobs.IDLE):
     job.reset()
-    for k in ("img_translator_cache", "img_recon_cache"):
+    for k in ("images.translator", "images.recon"):
         st.session_state.pop(k, None)
     st.rerun()
 reuse = job.context.get("model") is not None and not stale and not job.running and ae_cfg is not None

@@ -65,6 +65,8 @@ def test_builtin_digits_train_and_scrub(at):
     at.radio(key="img_direction").set_value("reverse").run()
     at.slider(key="img_pick").set_value(3).run()
     assert not at.exception and not errors(at)
+    at.toggle(key="img_play_gif").set_value(True).run()       # builds the scrub GIF and shows it
+    assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "judged" in captions                               # the digit judge reads the frames
     assert len(at.latex) >= 5                                 # formulas beside the figures
