@@ -83,6 +83,9 @@ def domain_picker(side: str, col, default_name: str) -> tuple[ImageDomain, Image
             domain = load_domain([(f.name, f.getvalue()) for f in files], size, mode, name=f"uploaded {side}")
         except ImageLoadError as err:
             st.error(str(err), icon=":material/warning:")
+            if stored is not None and stored[0][1:] == (size, mode):
+                st.caption("Still using the images uploaded before.")
+                return stored[1]
             return None
         if domain.skipped:
             with st.expander(f"{len(domain.skipped)} file(s) skipped"):
@@ -114,6 +117,9 @@ def domains_section() -> tuple[tuple[ImageDomain, ImageDomain], tuple[ImageDomai
                         f"{train.size} × {train.size} {'grey' if train.channels == 1 else 'RGB'}.")
     if a is None or b is None:
         return None
+    if max(a[0].size, b[0].size) > 8 or 3 in (a[0].channels, b[0].channels):
+        st.caption("Larger or colour images train a few times slower than the 8 × 8 digits; a latent size of "
+                   "8–16 keeps more of their detail.")
     if a[0].images.shape[1:] != b[0].images.shape[1:]:
         st.error(f"Domain A is {_shape(a[0])} and domain B is {_shape(b[0])}: both domains need the same size "
                  "and colour (built-in digits are 8 × 8 grey, photo patches 16 × 16 RGB; uploads follow the "
@@ -278,7 +284,10 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
                                 title=f"Gallery: held-out images of {src_train.name} (never used in training)"),
                     key="img_gallery_chart", width="stretch")
     c = st.columns([2, 3])
-    pick = c[0].slider("Source image from the gallery", 1, len(shown), key=default("img_pick", 1))
+    if st.session_state.get("img_pick", 1) > len(shown):
+        st.session_state["img_pick"] = 1
+    pick = (c[0].slider("Source image from the gallery", 1, len(shown), key=default("img_pick", 1))
+            if len(shown) > 1 else 1)
     upload = c[1].file_uploader("… or upload your own source image", type=[s.lstrip(".") for s in IMAGE_SUFFIXES],
                                 key="img_up_source")
     source = shown[pick - 1:pick]

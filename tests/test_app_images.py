@@ -124,6 +124,13 @@ def test_bad_uploads_are_explained_next_to_the_uploader(at):
     assert not at.exception and not errors(at)
     assert any("10 training images and 2 held-out gallery images, 8 × 8 grey" in c.value for c in at.caption)
 
+    # a bad upload after a good one: the message, and the good images stay in use
+    at.file_uploader(key="img_up_A").set_value(("notes.png", b"just text", "image/png"))
+    at.run()
+    assert not at.exception and any("notes.png" in e for e in errors(at))
+    assert any("Still using the images uploaded before" in c.value for c in at.caption)
+    assert "img_btn_start" in [b.key for b in at.button]
+
 
 def test_mismatched_domains_are_refused(at):
     at.selectbox(key="img_builtin_B").set_value("china patches (16×16 RGB)").run()

@@ -209,7 +209,7 @@ def decode_image(data: bytes, size: int, mode: str = "grey") -> np.ndarray:
                     raise ImageLoadError("image has no pixels")
                 img.seek(0)
                 img.load()
-                img = _flatten(img, pil_mode)
+                img = _flatten(ImageOps.exif_transpose(img), pil_mode)   # phone photos: honour EXIF rotation
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
