@@ -28,6 +28,7 @@ class FlowConfig:
     # --- stage 2: Q-flow refinement: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy ------------
     refine_steps: int = field(default=100, metadata={"help": "Q-flow refinement steps (directions alternate)"})
     refine_batch: int = field(default=1024, metadata={"help": "particles pushed through the grid per refinement step"})
+    adjoint: bool = field(default=False, metadata={"help": "adjoint gradients through the ODE (less memory, slower)"})
     refine_lr: float = field(default=1e-5, metadata={"help": "Adam on the field (small: the KL gradient is noisy)"})
     gamma_start: float = field(default=0.01, metadata={"help": "γ is annealed geometrically from gamma_start …"})
     gamma_end: float = field(default=0.003, metadata={"help": "… to gamma_end, so the fixed point approaches the OT map"})

@@ -3,25 +3,27 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchdiffeq import odeint
+from torchdiffeq import odeint, odeint_adjoint
 
 #: solver name -> whether it runs on a fixed step grid
 SOLVERS: dict[str, bool] = {"rk4": True, "midpoint": True, "euler": True, "dopri5": False}
 
 
 def odeint_at(field: nn.Module, x: torch.Tensor, times: torch.Tensor, *, steps: int = 32,
-              solver: str = "rk4", rtol: float = 1e-5, atol: float = 1e-5) -> torch.Tensor:
+              solver: str = "rk4", rtol: float = 1e-5, atol: float = 1e-5, adjoint: bool = False) -> torch.Tensor:
     """Positions of the particles x: (n, d) at each of ``times``: (m,) -> (m, n, d).
 
     ``times`` may decrease (backward integration). Fixed-grid solvers take ``steps`` steps over a
-    unit of time; 'dopri5' adapts its steps to rtol/atol.
+    unit of time; 'dopri5' adapts its steps to rtol/atol. ``adjoint`` computes gradients by the
+    adjoint ODE (constant memory, usually slower than plain backpropagation on small problems).
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     times = times.to(device=x.device, dtype=x.dtype)
+    solve = odeint_adjoint if adjoint else odeint
     if SOLVERS[solver]:
-        return odeint(field, x, times, method=solver, options={"step_size": 1.0 / steps})
-    return odeint(field, x, times, method=solver, rtol=rtol, atol=atol)
+        return solve(field, x, times, method=solver, options={"step_size": 1.0 / steps})
+    return solve(field, x, times, method=solver, rtol=rtol, atol=atol)
 
 
 def grid(blocks: int, steps_per_block: int, *, reverse: bool = False, device=None) -> torch.Tensor:

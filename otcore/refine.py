@@ -26,10 +26,10 @@ class RefineLoss:
 
 
 def refine_loss(field: nn.Module, classifier: nn.Module, x: torch.Tensor, times: torch.Tensor,
-                gamma: float, solver: str = "rk4") -> RefineLoss:
+                gamma: float, solver: str = "rk4", adjoint: bool = False) -> RefineLoss:
     """x: (n, d) start points at times[0]; times: (m,) solver grid (0→1, or 1→0 for Q→P)."""
     steps = len(times) - 1
-    path = odeint_at(field, x, times, steps=steps, solver=solver if solver != "dopri5" else "rk4")
+    path = odeint_at(field, x, times, steps=steps, solver=solver if solver != "dopri5" else "rk4", adjoint=adjoint)
     kinetic = path_kinetic_energy(path, times).mean()
     for p in classifier.parameters():
         p.requires_grad_(False)

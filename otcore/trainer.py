@@ -284,7 +284,7 @@ class Trainer:
         gamma = gamma_schedule(self.stage_step, c.refine_steps, c.gamma_start, c.gamma_end)
         source = self._source(direction)
         x = source[self._batch_idx(len(source))]
-        out = refine_loss(self.field, self._classifiers[direction], x, self._times(direction), gamma)
+        out = refine_loss(self.field, self._classifiers[direction], x, self._times(direction), gamma, adjoint=c.adjoint)
         self._opt.zero_grad(set_to_none=True)
         out.loss.backward()
         self._opt.step()

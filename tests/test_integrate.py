@@ -62,3 +62,25 @@ def test_unknown_solver_is_refused():
     assert "rk4" in SOLVERS
     with pytest.raises(ValueError, match="unknown solver"):
         odeint_at(Linear(1.0), torch.zeros(1, 1), torch.tensor([0.0, 1.0]), solver="leapfrog")
+
+
+def test_adjoint_and_plain_backprop_give_the_same_gradient():
+    torch.manual_seed(0)
+    field = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+
+    class F(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = field
+
+        def forward(self, t, x):
+            return self.net(x)
+
+    f, x, times = F(), torch.randn(16, 2, dtype=torch.float64), grid(2, 2).double()
+    f.double()
+    grads = []
+    for adjoint in (False, True):
+        f.zero_grad()
+        path_kinetic_energy(odeint_at(f, x, times, steps=4, adjoint=adjoint), times).mean().backward()
+        grads.append(torch.cat([p.grad.flatten() for p in f.parameters()]))
+    assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-7)
