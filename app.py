@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import flowjob, page
+from ui import page      # light: torch & co. are imported only when the demo starts (fast first paint)
 
 page.setup("Home")
 HERE = Path(__file__).parent
@@ -28,6 +28,8 @@ with left:
     st.markdown("New here? Press the button: it loads **moons → 8 Gaussians**, trains a small flow in "
                 "the background and shows the particles moving while it learns.")
     if st.button("▶ Try the demo", key="btn_demo", type="primary"):
+        from ui import flowjob
+
         flowjob.start_demo()
         st.switch_page("pages/3_Trajectories.py")
     st.markdown("Or go step by step:")
@@ -39,3 +41,5 @@ with right:
     if picture.is_file():
         st.image(str(picture), caption="Particles of the moons flowing onto eight Gaussians along a learned "
                                        "flow (grey: paths, blue: P at t = 0, red: Q at t = 1).")
+
+page.preload("ui.flowjob", "otcore.viz.trajectories")   # after the page is drawn: ready for the demo click

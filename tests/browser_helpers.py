@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
+EXTRA = os.environ.get("OTFLOW_STREAMLIT_FLAGS", "").split()
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -44,7 +45,7 @@ def streamlit_server(port: int | None = None, env: dict[str, str] | None = None,
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.port", str(port)]
+           "--server.fileWatcherType", "none", "--server.port", str(port), *EXTRA]
     log = open(ARTIFACTS.parent / f"streamlit-{port}.log", "w") if _mkdirs() else subprocess.DEVNULL
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import torch
 
 import otcore
 
-from . import jobs, page, state
+from . import jobs, page, state, threads
 
 #: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
 DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
@@ -31,20 +31,26 @@ def trainer_of(job: jobs.Job) -> otcore.Trainer | None:
 def start(pair: state.Pair, config: otcore.FlowConfig, device: str = "cpu") -> jobs.Job:
     """(Re)start training a flow for ``pair`` in the background."""
     j = job()
-
-    def steps() -> Iterator[otcore.StepMetrics]:
-        trainer = otcore.Trainer(pair.P, pair.Q, config, device=device)
-        j.context["trainer"] = trainer
-        try:
-            yield from trainer.run()
-        except GeneratorExit:
-            trainer.close()
-            raise
-        if trainer.stop_reason:
-            raise jobs.Diverged(trainer.stop_reason)
-
-    j.start(steps, context={"pair_id": pair.id, "config": config, "device": device})
+    j.start(lambda: trainer_steps(j.context, pair.P, pair.Q, config, device),
+            context={"pair_id": pair.id, "config": config, "device": device})
     return j
+
+
+def trainer_steps(context: dict, P: torch.Tensor, Q: torch.Tensor, config: otcore.FlowConfig,
+                  device: str) -> Iterator[otcore.StepMetrics]:
+    """The flow job's step iterator (no Streamlit inside; bench/app.py drives it too): builds the
+    trainer in the worker thread, keeps it in ``context['trainer']``, turns a divergence into
+    :class:`ui.jobs.Diverged` and closes the trainer when the job is reset."""
+    threads.configure()           # in this worker thread: OpenMP settings are per thread
+    trainer = otcore.Trainer(P, Q, config, device=device)
+    context["trainer"] = trainer
+    try:
+        yield from trainer.run()
+    except GeneratorExit:
+        trainer.close()
+        raise
+    if trainer.stop_reason:
+        raise jobs.Diverged(trainer.stop_reason)
 
 
 def planned(config: otcore.FlowConfig) -> dict[str, int]:

@@ -8,6 +8,8 @@ left them. Such widgets get their default through :func:`default` (never through
 """
 from __future__ import annotations
 
+import importlib
+import threading
 from typing import Any
 
 import streamlit as st
@@ -21,8 +23,34 @@ SHADOW = "_widget_shadow"
 def setup(title: str, icon: str = "🌀") -> None:
     """Call first on every page."""
     st.set_page_config(page_title=f"{title} · OT Flow Studio", page_icon=icon, layout="wide")
-    threads.configure()
+    threads.configure_if_loaded()
+    no_gc_after_each_run()
     sync_widgets()
+
+
+_preloading: set[str] = set()
+
+
+def no_gc_after_each_run() -> None:
+    """Turn off Streamlit's ``runner.postScriptGC`` (a full ``gc.collect(2)`` after every script run).
+    With torch, scipy and plotly loaded a full collection walks ~300k objects (0.2-0.3 s here, GIL
+    held); the live panel reruns three times a second, so training in the background thread ran 4×
+    slower with the Train page open (bench/results/app.md). Python's own generational GC still runs.
+    ``.streamlit/config.toml`` can say the same with ``[runner] postScriptGC = false``."""
+    from streamlit import config
+
+    if config.get_option("runner.postScriptGC"):
+        config.set_option("runner.postScriptGC", False, "ui.page: OT Flow Studio trains in the server process")
+
+
+def preload(*modules: str) -> None:
+    """Import heavy modules (torch, otcore …) in a background thread, once per process, so the
+    first page paints before they load and the next page finds them ready."""
+    todo = [m for m in modules if m not in _preloading]
+    if todo:
+        _preloading.update(todo)
+        threading.Thread(target=lambda: [importlib.import_module(m) for m in todo], daemon=True,
+                         name="preload").start()
 
 
 def sync_widgets() -> None:

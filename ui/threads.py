@@ -3,8 +3,7 @@ process, so torch must leave a core to the server (on a 2-core machine: one torc
 from __future__ import annotations
 
 import os
-
-import torch
+import sys
 
 ENV = "OTFLOW_TORCH_THREADS"
 
@@ -23,8 +22,17 @@ def app_threads(cpus: int | None = None) -> int:
 
 
 def configure() -> int:
-    """Set torch's intra-op thread count for this process (idempotent); returns it."""
+    """Set torch's intra-op thread count (idempotent); returns it. Call it in every thread that runs
+    torch work (a training job's worker included): OpenMP keeps the setting per thread."""
+    import torch
+
     n = app_threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def configure_if_loaded() -> None:
+    """:func:`configure` when torch is already imported (so a page without torch stays light)."""
+    if "torch" in sys.modules:
+        configure()

@@ -6,7 +6,6 @@ import math
 from typing import Any, Iterable, Sequence
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 #: columns of a row that are bookkeeping, not loss terms (nor are columns starting with NOT_PREFIXES)
 NOT_LOSSES = frozenset({"stage", "step", "stage_steps", "global_step", "elapsed", "steps_per_s", "gamma", "lr",
@@ -49,27 +48,45 @@ def _x(r: dict[str, Any], i: int) -> float:
     return r.get("global_step", r.get("step", i + 1))
 
 
+def _figure(spec: dict) -> go.Figure:
+    """A Figure from a plain dict without plotly's per-property validation (these builders run a few
+    times a second while training; the dicts they build are checked by the tests)."""
+    return go.Figure(spec, _validate=False)
+
+
+def _axis_id(k: int, letter: str) -> str:
+    return letter if k == 1 else f"{letter}{k}"
+
+
 def loss_figure(rows: Sequence[dict[str, Any]], title: str | None = None, height: int = 330) -> go.Figure:
     """Every loss term against the global step, one panel per stage (warm start, refinement …)."""
     names = stages(rows) or [""]
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[n or "loss" for n in names],
-                        horizontal_spacing=0.08)
     colour = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(loss_terms(rows))}
+    gap, n = 0.08, len(names)
+    width = (1 - gap * (n - 1)) / n
+    layout: dict[str, Any] = {"annotations": []}
+    traces = []
+    shown: set[str] = set()
     for col, stage in enumerate(names, start=1):
+        x0 = (col - 1) * (width + gap)
+        xa, ya = _axis_id(col, "x"), _axis_id(col, "y")
+        layout[xa.replace("x", "xaxis")] = dict(domain=[x0, x0 + width], anchor=ya, title=dict(text="step"))
+        layout[ya.replace("y", "yaxis")] = dict(anchor=xa)
+        layout["annotations"].append(dict(text=stage or "loss", x=x0 + width / 2, y=1.0, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14)))
         stage_rows = [(i, r) for i, r in enumerate(rows) if str(r.get("stage", "")) == stage]
         for term in loss_terms([r for _, r in stage_rows]):
             pts = [(_x(r, i), r[term]) for i, r in stage_rows if isinstance(r.get(term), (int, float))
                    and math.isfinite(r[term])]
             keep = thin(len(pts))
-            fig.add_trace(go.Scatter(x=[pts[k][0] for k in keep], y=[pts[k][1] for k in keep], mode="lines",
-                                     name=term, legendgroup=term, line=dict(width=1.4, color=colour[term])),
-                          row=1, col=col)
-        fig.update_xaxes(title_text="step", row=1, col=col)
+            traces.append(dict(type="scatter", x=[pts[k][0] for k in keep], y=[pts[k][1] for k in keep], mode="lines",
+                               name=term, legendgroup=term, showlegend=term not in shown, xaxis=xa, yaxis=ya,
+                               line=dict(width=1.4, color=colour[term])))
+            shown.add(term)
     step = int(_x(rows[-1], len(rows) - 1)) if rows else 0
-    fig.update_layout(title=title if title is not None else f"Loss terms — step {step}", height=height,
-                      margin=dict(l=40, r=10, t=60, b=40), legend=dict(orientation="h", y=-0.25),
-                      uirevision="loss")
-    return fig
+    layout.update(title=dict(text=title if title is not None else f"Loss terms — step {step}"), height=height,
+                  margin=dict(l=40, r=10, t=60, b=40), legend=dict(orientation="h", y=-0.25), uirevision="loss")
+    return _figure(dict(data=traces, layout=layout))
 
 
 def validation_figure(rows: Sequence[dict[str, Any]], exact_ot_cost: float | None = None,
@@ -77,19 +94,22 @@ def validation_figure(rows: Sequence[dict[str, Any]], exact_ot_cost: float | Non
     """Held-out transport cost (left axis) and fit (right axis) at the validated steps, with the
     exact discrete OT cost of the samples as a dashed reference line."""
     pts = [(_x(r, i), r) for i, r in enumerate(rows) if "val_transport_cost" in r]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=[x for x, _ in pts], y=[r["val_transport_cost"] for _, r in pts], mode="lines+markers",
-                             name="transport cost", line=dict(color=PALETTE[0])), secondary_y=False)
-    fig.add_trace(go.Scatter(x=[x for x, _ in pts], y=[r.get("val_fit") for _, r in pts], mode="lines+markers",
-                             name="fit (energy distance)", line=dict(color=PALETTE[1], dash="dot")), secondary_y=True)
+    xs = [x for x, _ in pts]
+    traces = [dict(type="scatter", x=xs, y=[r["val_transport_cost"] for _, r in pts], mode="lines+markers",
+                   name="transport cost", line=dict(color=PALETTE[0]), yaxis="y"),
+              dict(type="scatter", x=xs, y=[r.get("val_fit") for _, r in pts], mode="lines+markers",
+                   name="fit (energy distance)", line=dict(color=PALETTE[1], dash="dot"), yaxis="y2")]
+    layout: dict[str, Any] = dict(
+        title=dict(text="Held-out validation"), height=height, margin=dict(l=40, r=40, t=50, b=40),
+        legend=dict(orientation="h", y=-0.3), uirevision="validation", xaxis=dict(title=dict(text="step")),
+        yaxis=dict(title=dict(text="cost (W₂² scale)")),
+        yaxis2=dict(title=dict(text="fit"), overlaying="y", side="right", showgrid=False), shapes=[], annotations=[])
     if exact_ot_cost is not None:
-        fig.add_hline(y=exact_ot_cost, line=dict(color="black", dash="dash", width=1),
-                      annotation_text="exact discrete OT cost", annotation_position="bottom right")
-    fig.update_yaxes(title_text="cost (W₂² scale)", secondary_y=False)
-    fig.update_yaxes(title_text="fit", secondary_y=True)
-    fig.update_layout(title="Held-out validation", height=height, margin=dict(l=40, r=40, t=50, b=40),
-                      legend=dict(orientation="h", y=-0.3), uirevision="validation")
-    return fig
+        layout["shapes"].append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=exact_ot_cost, y1=exact_ot_cost,
+                                     line=dict(color="black", dash="dash", width=1)))
+        layout["annotations"].append(dict(text="exact discrete OT cost", xref="paper", x=1, yref="y", y=exact_ot_cost,
+                                          xanchor="right", yanchor="top", showarrow=False))
+    return _figure(dict(data=traces, layout=layout))
 
 
 def progress(rows: Iterable[dict[str, Any]]) -> dict[str, tuple[int, int]]:
