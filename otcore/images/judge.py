@@ -74,6 +74,7 @@ class DirectionReport:
     mean_shift: float           # share judged target after z + (mean_target − mean_source)
     crossfade_third_half: float  # third-class share of the naive pixel cross-fade at t = ½
     crossfade_third_half_knn: float
+    crossfade_random_third_half: float  # the same for a cross-fade toward a random target image (SVM judge)
     n: int
 
 
@@ -105,6 +106,7 @@ def judge_direction(translator: LatentTranslator, judge: DigitJudge, second: Dig
     shifted = ae.decode(z + (z_tgt.mean(0) - z.mean(0)))
     cost = float(flow.kinetic_energy(z, reverse=reverse).mean())
     fade = crossfade(source, target_train, 0.5)
+    partner = target_train[torch.randint(len(target_train), (len(source),), generator=torch.Generator().manual_seed(0))]
     return DirectionReport(
         judged_target=judged(judge, frames[1], tgt_digit),
         third_class_half=third_class(judge, frames[0], a, b),
@@ -118,5 +120,6 @@ def judge_direction(translator: LatentTranslator, judge: DigitJudge, second: Dig
         mean_shift=judged(judge, shifted, tgt_digit),
         crossfade_third_half=third_class(judge, fade, a, b),
         crossfade_third_half_knn=third_class(second, fade, a, b),
+        crossfade_random_third_half=third_class(judge, 0.5 * source + 0.5 * partner, a, b),
         n=len(source),
     )
