@@ -96,6 +96,9 @@ def panel(job: jobs.Job, rows: list[dict]) -> None:
         if any("val_transport_cost" in r for r in rows):
             exact = flowjob.exact_cost(pair_now)[0]
             st.plotly_chart(validation_figure(rows, exact), key="train_validation_chart", width="stretch")
+            st.caption("Every few steps the flow is measured on samples kept out of training: its transport cost "
+                       "(it should approach the dashed exact OT cost from above) and its fit to Q (lower is better). "
+                       "When training ends, the weights with the best validated cost at an acceptable fit are kept.")
 
 
 st.title("Train")

@@ -45,6 +45,8 @@ if flow.dim != pair.dim:
     st.error(f"The flow is {flow.dim}-dimensional but the chosen pair is {pair.dim}-dimensional. Choose matching "
              "distributions, or train a flow for this pair.")
     st.stop()
+if flow.meta.get("pair_id") not in (None, pair.id):
+    st.warning(f"This flow was trained on an earlier pair; it is shown moving the particles of {pair.title}.")
 
 
 @st.fragment(run_every=1.0 if job.running else None)

@@ -45,6 +45,7 @@ def test_needs_a_pair_then_start_stop_resume_reset(at):
     at.button(key="btn_default_pair").click().run()
     assert at.session_state["pair"].title == "moons → 8gaussians"
     assert at.button(key="btn_stop").disabled and at.button(key="btn_resume").disabled
+    assert at.selectbox(key="cfg_device").options == list(otcore.available_devices().values())
 
     at.button(key="btn_start").click().run()
     assert not at.exception
@@ -116,3 +117,15 @@ def test_a_diverged_run_says_why_and_keeps_its_last_good_weights(at):
     flow = at.session_state["job:train"].context["trainer"].flow
     assert all(torch.isfinite(p).all() for p in flow.field.parameters())
     assert at.get("download_button"), "the last good weights can still be saved"
+
+
+def test_two_sessions_train_independently(at):
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    other.run()
+    other.switch_page("pages/2_Train.py").run()
+    at.button(key="btn_default_pair").click().run()
+    at.button(key="btn_start").click().run()
+    wait_steps(at.session_state["job:train"], 3)
+    other.run()
+    assert "pair" not in other.session_state and "job:train" not in other.session_state
+    assert any("No distributions" in i.value for i in other.info)
