@@ -21,7 +21,8 @@ class FlowConfig:
     seed: int = field(default=0, metadata={"help": "seeds the network, the splits and every minibatch"})
     # --- stage 1: warm start, flow matching with minibatch-OT pairing -------------------------
     warm_steps: int = field(default=2000, metadata={"help": "flow-matching steps of the warm start"})
-    warm_batch: int = field(default=512, metadata={"help": "minibatch size of each exact OT pairing"})
+    warm_batch: int = field(default=512, metadata={"help": "flow-matching minibatch size"})
+    ot_block: int = field(default=256, metadata={"help": "points per exact OT problem (the batch is paired in blocks)"})
     warm_lr: float = field(default=2e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
     ema: float = field(default=0.999, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
     pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
@@ -43,7 +44,7 @@ class FlowConfig:
     fit_tolerance: float = field(default=0.05, metadata={"help": "relative slack on the held-out fit when keeping best weights"})
 
     def __post_init__(self) -> None:
-        positive = ["hidden", "depth", "blocks", "steps_per_block", "eval_steps", "warm_batch", "refine_batch",
+        positive = ["hidden", "depth", "blocks", "steps_per_block", "eval_steps", "warm_batch", "ot_block", "refine_batch",
                     "classifier_depth", "classifier_steps", "validate_every"]
         for name in positive:
             if getattr(self, name) < 1:

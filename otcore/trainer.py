@@ -184,7 +184,7 @@ class Trainer:
     def _warm_step(self) -> StepMetrics:
         c = self.config
         if self._pairs is None:
-            self._pairs = PairedBatches(self.P_train, self.Q_train, c.warm_batch, c.pairing, c.seed)
+            self._pairs = PairedBatches(self.P_train, self.Q_train, c.warm_batch, c.pairing, c.seed, c.ot_block)
         x0, x1 = (b.to(self.device) for b in self._pairs.next())
         lr = c.warm_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.stage_step / max(1, c.warm_steps))))
         for group in self._opt.param_groups:

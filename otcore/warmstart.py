@@ -21,13 +21,18 @@ def flow_matching_loss(field: nn.Module, x0: torch.Tensor, x1: torch.Tensor, t: 
 class PairedBatches:
     """Background producer of OT-paired minibatches (POT releases the GIL while it solves).
 
+    Each batch is paired in independent blocks of ``block`` points: an exact solve costs far more
+    than linearly in its size (measured here ~4× less time for two blocks of 256 than one of 512).
+
     Yields (x0, x1): (b, d) float32 CPU tensors, x1[i] the partner of x0[i]. Deterministic for a seed.
     """
 
-    def __init__(self, P: torch.Tensor, Q: torch.Tensor, batch: int, method: str, seed: int, prefetch: int = 6):
+    def __init__(self, P: torch.Tensor, Q: torch.Tensor, batch: int, method: str, seed: int, block: int = 256,
+                 prefetch: int = 6):
         self._P = P.double().cpu().numpy()
         self._Q = Q.double().cpu().numpy()
         self._batch = min(batch, len(self._P), len(self._Q))
+        self._block = max(1, min(block, self._batch))
         self._pair = PAIRINGS[method]
         self._rng = np.random.default_rng(seed)
         self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -42,7 +47,9 @@ class PairedBatches:
                 i0 = self._rng.choice(len(self._P), self._batch, replace=False)
                 i1 = self._rng.choice(len(self._Q), self._batch, replace=False)
                 x0, x1 = self._P[i0], self._Q[i1]
-                x1 = x1[self._pair(x0, x1, self._rng)]
+                for lo in range(0, self._batch, self._block):  # one OT problem per block
+                    hi = lo + self._block
+                    x1[lo:hi] = x1[lo:hi][self._pair(x0[lo:hi], x1[lo:hi], self._rng)]
                 item = (torch.as_tensor(x0, dtype=torch.float32), torch.as_tensor(x1, dtype=torch.float32))
                 while not self._stop.is_set():
                     try:
