@@ -50,7 +50,12 @@ def digit_judge() -> DigitJudge:
 
 
 def scale_for(size: int) -> int:
-    return fit_scale(size, 200)
+    return fit_scale(size, 256)
+
+
+def smooth() -> bool:
+    """Draw upscaled images bicubically (the toggle in section 1) rather than as raw pixels."""
+    return bool(st.session_state.get("img_smooth", True))
 
 
 # --- 1 · domains ---------------------------------------------------------------------------------
@@ -105,13 +110,15 @@ def domains_section() -> tuple[tuple[ImageDomain, ImageDomain], tuple[ImageDomai
         c[0].selectbox("Uploaded images are resized to", [8, 16, 32, 64], key="img_size",
                        format_func=lambda s: f"{s} × {s} pixels")
         c[1].selectbox("Colour", list(MODES), key="img_mode", format_func=lambda m: {"grey": "grey", "rgb": "RGB"}[m])
+    st.toggle("Smooth upscaling (bicubic; off shows the raw pixels)", key=default("img_smooth", True))
     cols = st.columns(2, gap="large")
     a = domain_picker("A", cols[0], "digit 3")
     b = domain_picker("B", cols[1], "digit 8")
     for parts, col in ((a, cols[0]), (b, cols[1])):
         if parts is not None:
             train, gallery = parts
-            col.plotly_chart(grid_figure(train.images[:8][None], scale=fit_scale(train.size, 64), pad=3),
+            col.plotly_chart(grid_figure(train.images[:8][None], scale=fit_scale(train.size, 64), pad=3,
+                                         smooth=smooth()),
                              key=f"img_preview_{'A' if col is cols[0] else 'B'}", width="stretch")
             col.caption(f"{len(train)} training images and {len(gallery)} held-out gallery images, "
                         f"{train.size} × {train.size} {'grey' if train.channels == 1 else 'RGB'}.")
@@ -210,15 +217,14 @@ def reconstructions(job: jobs.Job, a: ImageDomain, b: ImageDomain) -> None:
     trainer = job.context.get("ae_trainer")
     if model is None and trainer is None:
         return
-    key = (job.generation, id(model), job.steps // 50 if model is None else -1)
+    key = (job.generation, id(model), job.steps // 50 if model is None else -1, smooth())
     cache = st.session_state.get("images.recon")
     if cache is None or cache[0] != key:          # redrawn every 50 steps, not on every refresh
         snapshot = model if model is not None else job.call(lambda: trainer.model)
-        originals = torch.cat([a.images[:6], b.images[:6]])
         with torch.no_grad():
-            recon = snapshot(originals)
-        fig = grid_figure(torch.stack([originals, recon]), row_labels=["original", "reconstructed"],
-                          scale=fit_scale(a.size, 48), pad=3, title="Sample reconstructions (6 of A, 6 of B)")
+            rows = [a.images[:6], snapshot(a.images[:6]), b.images[:6], snapshot(b.images[:6])]
+        fig = grid_figure(torch.stack(rows), row_labels=["A", "A rebuilt", "B", "B rebuilt"],
+                          scale=fit_scale(a.size, 72), pad=3, title="Sample reconstructions", smooth=smooth())
         cache = (key, fig)
         st.session_state["images.recon"] = cache
     st.plotly_chart(cache[1], key="img_recon_chart", width="stretch")
@@ -280,7 +286,7 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
     gallery = src_gallery.images if len(src_gallery) else src_train.images[:12]
     shown = gallery[:12]
     st.plotly_chart(grid_figure(shown[None], col_labels=[str(i + 1) for i in range(len(shown))],
-                                scale=fit_scale(size, 72), pad=3,
+                                scale=fit_scale(size, 72), pad=3, smooth=smooth(),
                                 title=f"Gallery: held-out images of {src_train.name} (never used in training)"),
                     key="img_gallery_chart", width="stretch")
     c = st.columns([2, 3])
@@ -306,28 +312,30 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
     nearest = nearest_images(source, tgt_train.images)
     row = torch.cat([source, frame, fade, nearest])
     labels = judge_caption(row, digits)
-    pics, text = st.columns([3, 2], gap="large")
-    with pics:
-        cols = st.columns(4)
-        titles = ["source", f"latent OT flow, t = {t:.2f}", f"pixel cross-fade, t = {t:.2f}", "nearest target image"]
-        for col, img, title, lab in zip(cols, row, titles, labels):
-            col.image(to_pil(img, scale), caption=f"{title}{' · ' + lab if lab else ''}", width="stretch")
+    cols = st.columns(4)
+    titles = ["source", f"latent OT flow, t = {t:.2f}", f"pixel cross-fade, t = {t:.2f}", "nearest target image"]
+    for col, img, title, lab in zip(cols, row, titles, labels):
+        col.image(to_pil(img, scale, smooth()), caption=f"{title}{' · ' + lab if lab else ''}", width="stretch")
+    text, formulas = st.columns([3, 2], gap="large")
     with text:
-        page.explain("The source image is **encoded** to a latent code z, the code **flows** along the learned "
-                     "OT velocity field to time t, and the result is **decoded**. The naive alternative fades the "
-                     "pixels toward the most similar target image: halfway it shows two digits on top of each "
-                     "other, while the latent path stays among images the decoder has learned to draw.",
-                     r"x_t = D\big(\varphi_t(E(x))\big),\qquad \frac{d\varphi_t}{dt} = v(\varphi_t, t)",
-                     r"x_t^{\text{fade}} = (1-t)\,x + t\,x^\star,\quad x^\star = \arg\min_{y\in B}\lVert y - x\rVert")
+        st.markdown("The source image is **encoded** to a latent code z, the code **flows** along the learned OT "
+                    "velocity field to time t, and the result is **decoded**. The naive alternative fades the "
+                    "pixels toward the most similar target image: halfway it shows two images on top of each "
+                    "other, while the latent path stays among images the decoder has learned to draw.")
         if digits is not None:
             st.caption("“judged” is a ten-class digit classifier (an RBF SVM) trained on digits that neither the "
                        "autoencoder, the flow nor this gallery used.")
+    with formulas:
+        st.latex(r"x_t = D\big(\varphi_t(E(x))\big),\quad \frac{d\varphi_t}{dt} = v(\varphi_t, t)")
+        st.latex(r"x_t^{\text{fade}} = (1-t)\,x + t\,x^\star")
+        st.latex(r"x^\star = \arg\min_{y\in B}\lVert y - x\rVert")
 
     def make_gif() -> bytes:
         progress = [i / 24 for i in range(25)]
         frames = torch.stack([tr.frames(source, progress, reverse)[:, 0],
                               crossfade(source, tgt_train.images, progress)[:, 0]], 1)
-        return scrub_gif(frames, progress, labels=("latent flow", "cross-fade"), scale=fit_scale(size, 160))
+        return scrub_gif(frames, progress, labels=("latent flow", "cross-fade"), scale=fit_scale(size, 192),
+                         smooth=smooth())
 
     g = st.columns([1, 1, 2])
     g[0].download_button("⬇ Export the scrub as GIF", make_gif, file_name="scrub.gif", mime="image/gif",
@@ -346,10 +354,11 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
         with tab:
             left, right = st.columns(2, gap="large")
             left.plotly_chart(grid_figure(flow_frames, col_labels=[f"t = {c}" for c in cols_labels],
-                                          scale=fit_scale(size, 64), pad=3, title="latent OT flow"),
+                                          scale=fit_scale(size, 80), pad=3, title="latent OT flow", smooth=smooth()),
                               key=f"img_grid_flow_{int(rev)}", width="stretch")
             right.plotly_chart(grid_figure(fade_frames, col_labels=[f"t = {c}" for c in cols_labels],
-                                           scale=fit_scale(size, 64), pad=3, title="pixel cross-fade"),
+                                           scale=fit_scale(size, 80), pad=3, title="pixel cross-fade",
+                                           smooth=smooth()),
                                key=f"img_grid_fade_{int(rev)}", width="stretch")
     page.explain("Each row is one held-out source image; each column a time. Along the flow every frame is a "
                  "decoded latent code, so it looks like an image of one of the domains; the cross-fade is a "
@@ -368,8 +377,10 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
                      "components, with the flow paths of the gallery sources. Optimal-transport paths are "
                      "straight lines walked at constant speed, and the KL term keeps the codes in one compact "
                      "cloud, so the paths stay where the decoder has seen data.",
-                     r"\min_v \int_0^1 \mathbb{E}\lVert v(z_t,t)\rVert^2 dt \ \text{ s.t. } z_0\sim E_\#A,\ z_1\sim E_\#B",
-                     r"\mathcal{L}_{AE} = \mathbb{E}\big[-\log p(x\mid z)\big] + \beta\,\mathrm{KL}\big(q(z\mid x)\,\Vert\,\mathcal{N}(0,I)\big)")
+                     r"\min_v \int_0^1 \mathbb{E}\lVert v(z_t,t)\rVert^2 dt",
+                     r"\text{with } z_0\sim E_\#A,\ \ z_1\sim E_\#B",
+                     r"\mathcal{L}_{AE} = \mathbb{E}\big[-\log p(x\mid z)\big]",
+                     r"\qquad + \beta\,\mathrm{KL}\big(q(z\mid x)\,\Vert\,\mathcal{N}(0,I)\big)")
     st.download_button("⬇ Download the translator (autoencoder + flow, .pt)", tr.to_bytes,
                        file_name="translator.pt", mime="application/octet-stream", key="img_btn_download",
                        help="use it with: python -m otcore translate translator.pt my_images/ --out translated/")

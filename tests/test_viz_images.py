@@ -23,6 +23,10 @@ def test_upscaling_is_nearest_neighbour():
     with pytest.raises(ValueError):
         to_pil(torch.rand(2, 8, 8))
     assert fit_scale(8, 192) == 24 and fit_scale(64, 10) == 1
+    soft = np.asarray(to_pil(img, scale=5, smooth=True))[..., 0]
+    assert soft.shape == (40, 40) and not np.array_equal(soft, expected)      # bicubic, not blocks
+    flat = to_pil(torch.full((1, 4, 4), 0.5), scale=8, smooth=True)
+    assert np.all(np.asarray(flat) == 128)                                     # a constant stays constant
 
 
 def test_grid_geometry_and_figure_labels():

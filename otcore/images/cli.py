@@ -61,6 +61,7 @@ def add_translate_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--strip", action="store_true", help="one PNG per image with all frames side by side")
     p.add_argument("--gif", action="store_true", help="also write a scrub GIF per image (25 frames)")
     p.add_argument("--scale", type=int, default=1, help="upscale the written images by this factor")
+    p.add_argument("--smooth", action="store_true", help="upscale bicubically instead of showing raw pixels")
     p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
     p.set_defaults(func=cmd_translate)
     return p
@@ -120,7 +121,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         print("error: every --t must lie in [0, 1]", file=sys.stderr)
         return 2
     result = translate_folder(translator, args.inputs, args.out, reverse=args.reverse, progress=progress,
-                              scale=args.scale, strip=args.strip)
+                              scale=args.scale, strip=args.strip, smooth=args.smooth)
     for name, reason in result.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     if args.gif:
@@ -140,4 +141,5 @@ def _write_gifs(translator: LatentTranslator, args: argparse.Namespace, out: Pat
     frames = translator.frames(domain.images, progress, args.reverse)
     for j, source in enumerate(domain.sources):
         stem = Path(source.replace("/", "_")).stem
-        (out / f"{stem}_scrub.gif").write_bytes(scrub_gif(frames[:, j], progress, scale=fit_scale(c.size, 160)))
+        (out / f"{stem}_scrub.gif").write_bytes(scrub_gif(frames[:, j], progress, scale=fit_scale(c.size, 160),
+                                                          smooth=args.smooth))

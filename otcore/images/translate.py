@@ -196,12 +196,12 @@ class FolderResult:
 
 def translate_folder(translator: LatentTranslator, inputs: Sequence[str | Path] | str | Path, out_dir: str | Path,
                      reverse: bool = False, progress: Sequence[float] = (1.0,), scale: int = 1,
-                     strip: bool = False) -> FolderResult:
+                     strip: bool = False, smooth: bool = False) -> FolderResult:
     """Translate every image of folders, zips or files and write PNGs to ``out_dir``.
 
     Inputs are converted to the autoencoder's size and colour mode. One PNG per image and progress
     value (``<name>_t0.50.png``), or with ``strip`` one PNG per image with all frames side by side.
-    ``scale`` upscales the written images (nearest-neighbour). Raises ImageLoadError if no input
+    ``scale`` upscales the written images (nearest-neighbour, or bicubic with ``smooth``). Raises ImageLoadError if no input
     is a usable image."""
     from ..viz.images import image_grid, to_pil
     from .domains import load_domain
@@ -219,12 +219,12 @@ def translate_folder(translator: LatentTranslator, inputs: Sequence[str | Path] 
         stem = _unique(Path(source.replace("/", "_")).stem, used)
         if strip:
             path = out / f"{stem}.png"
-            image_grid(frames[:, j][None], scale=scale, pad=0).save(path)
+            image_grid(frames[:, j][None], scale=scale, pad=0, smooth=smooth).save(path)
             written.append(path)
             continue
         for i, s in enumerate(progress):
             path = out / f"{stem}_t{float(s):.2f}.png"
-            to_pil(frames[i, j], scale).convert("L" if c.channels == 1 else "RGB").save(path)
+            to_pil(frames[i, j], scale, smooth).convert("L" if c.channels == 1 else "RGB").save(path)
             written.append(path)
     return FolderResult(written, domain.skipped)
 

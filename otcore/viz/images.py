@@ -2,8 +2,9 @@
 as an animated GIF (Pillow), and the latent codes with their flow paths (plotly).
 
 Images come in as float tensors/arrays in [0, 1]: one image (C, S, S), a batch (n, C, S, S) or a
-grid (rows, cols, C, S, S), C = 1 (grey) or 3 (RGB). Upscaling is nearest-neighbour, so an 8 × 8
-digit stays a crisp 8 × 8 mosaic instead of a blur.
+grid (rows, cols, C, S, S), C = 1 (grey) or 3 (RGB). Upscaling is nearest-neighbour by default, so
+an 8 × 8 digit shows its true pixels; ``smooth=True`` upscales bicubically instead, which makes tiny
+images read like the handwriting they come from (a projector-friendly view of the same pixels).
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ def _array(images) -> np.ndarray:
     return np.asarray(torch.as_tensor(images, dtype=torch.float32).clamp(0, 1).numpy())
 
 
-def to_pil(image, scale: int = 24) -> Image.Image:
-    """One image (C, S, S) in [0, 1] -> an RGB Pillow image scale·S pixels wide (nearest-neighbour)."""
+def to_pil(image, scale: int = 24, smooth: bool = False) -> Image.Image:
+    """One image (C, S, S) in [0, 1] -> an RGB Pillow image scale·S pixels wide (nearest-neighbour,
+    or bicubic when ``smooth``)."""
     arr = _array(image)
     if arr.ndim != 3 or arr.shape[0] not in (1, 3):
         raise ValueError(f"expected one image of shape (C, S, S) with C = 1 or 3, got {arr.shape}")
@@ -33,7 +35,8 @@ def to_pil(image, scale: int = 24) -> Image.Image:
     img = Image.fromarray(pixels[0], "L") if pixels.shape[0] == 1 else Image.fromarray(pixels.transpose(1, 2, 0), "RGB")
     img = img.convert("RGB")
     if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+        method = Image.Resampling.BICUBIC if smooth else Image.Resampling.NEAREST
+        img = img.resize((img.width * scale, img.height * scale), method)
     return img
 
 
@@ -42,7 +45,7 @@ def fit_scale(size: int, pixels: int = 192) -> int:
     return max(1, round(pixels / max(1, size)))
 
 
-def image_grid(grid, scale: int = 16, pad: int = 4) -> Image.Image:
+def image_grid(grid, scale: int = 16, pad: int = 4, smooth: bool = False) -> Image.Image:
     """A (rows, cols, C, S, S) grid of images as one upscaled RGB Pillow image with white gaps."""
     arr = _array(grid)
     if arr.ndim == 4:
@@ -54,7 +57,7 @@ def image_grid(grid, scale: int = 16, pad: int = 4) -> Image.Image:
     out = Image.new("RGB", (cols * cell + (cols + 1) * pad, rows * cell + (rows + 1) * pad), BACKGROUND)
     for r in range(rows):
         for c in range(cols):
-            out.paste(to_pil(arr[r, c], scale), (pad + c * (cell + pad), pad + r * (cell + pad)))
+            out.paste(to_pil(arr[r, c], scale, smooth), (pad + c * (cell + pad), pad + r * (cell + pad)))
     return out
 
 
@@ -65,10 +68,10 @@ def png_bytes(img: Image.Image) -> bytes:
 
 
 def grid_figure(grid, col_labels: Sequence[str] = (), row_labels: Sequence[str] = (), scale: int = 16,
-                pad: int = 4, title: str | None = None) -> go.Figure:
+                pad: int = 4, title: str | None = None, smooth: bool = False) -> go.Figure:
     """A plotly figure of an image grid (rows, cols, C, S, S) with column and row labels on the axes
     (the upscaled grid is embedded as one PNG, so the browser never blurs the pixels)."""
-    img = image_grid(grid, scale, pad)
+    img = image_grid(grid, scale, pad, smooth)
     arr = _array(grid)
     rows, cols, s = (arr.shape[0], arr.shape[1], arr.shape[-1]) if arr.ndim == 5 else (1, arr.shape[0], arr.shape[-1])
     cell = s * scale
@@ -87,10 +90,11 @@ def grid_figure(grid, col_labels: Sequence[str] = (), row_labels: Sequence[str] 
     return fig
 
 
-def labelled_strip(images, labels: Sequence[str], scale: int = 16, pad: int = 6, font_size: int = 18) -> Image.Image:
+def labelled_strip(images, labels: Sequence[str], scale: int = 16, pad: int = 6, font_size: int = 18,
+                   smooth: bool = False) -> Image.Image:
     """One row of images (n, C, S, S) with a caption under each (for GIF frames and exports)."""
     arr = _array(images)
-    strip = image_grid(arr[None], scale, pad)
+    strip = image_grid(arr[None], scale, pad, smooth)
     band = font_size + 2 * pad
     out = Image.new("RGB", (strip.width, strip.height + band), BACKGROUND)
     out.paste(strip, (0, 0))
@@ -104,7 +108,7 @@ def labelled_strip(images, labels: Sequence[str], scale: int = 16, pad: int = 6,
 
 
 def scrub_gif(frames, progress: Sequence[float], labels: Sequence[str] = ("latent OT flow",), scale: int = 16,
-              duration_ms: int = 80, boomerang: bool = True) -> bytes:
+              duration_ms: int = 80, boomerang: bool = True, smooth: bool = False) -> bytes:
     """An animated GIF of a scrub. frames: (m, k, C, S, S) — m times, k images side by side (e.g.
     the flow and the pixel cross-fade) — or (m, C, S, S) for one image; progress: the m values of
     t, written under the images. ``boomerang`` plays forward then backward, so the loop is smooth."""
@@ -116,7 +120,7 @@ def scrub_gif(frames, progress: Sequence[float], labels: Sequence[str] = ("laten
                          f"and {len(progress)} values")
     k = arr.shape[1]
     names = list(labels) + [""] * (k - len(labels))
-    pictures = [labelled_strip(arr[i], [f"{n}  t = {p:.2f}".strip() for n in names[:k]], scale)
+    pictures = [labelled_strip(arr[i], [f"{n}  t = {p:.2f}".strip() for n in names[:k]], scale, smooth=smooth)
                 for i, p in enumerate(progress)]
     order = list(range(len(pictures)))
     if boomerang and len(pictures) > 2:
