@@ -147,8 +147,10 @@ def test_paths_folders_and_image_limit(tmp_path):
     for i in range(11):
         (tmp_path / f"{i:02d}.png").write_bytes(png((8 + i, 8)))
     (tmp_path / "skip.md").write_text("hi")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")
     d = load_domain([tmp_path], 8, max_images=10)
     assert len(d) == 10 and ("10.png", "over the limit of 10 images per domain") in d.skipped
+    assert [f for f, _ in d.skipped] == ["10.png", "skip.md"]                  # hidden files are ignored
     assert resolve_domain(str(tmp_path)).images.shape == (11, 1, 8, 8)
     assert len(resolve_domain("digit:4")) == len(digits_domain(4))
     with pytest.raises(ImageLoadError, match="neither"):

@@ -239,7 +239,8 @@ def _entries(uploads: Iterable[Upload]) -> Iterator[tuple[str, bytes | None, str
             path = Path(item)
             if path.is_dir():
                 for child in sorted(path.rglob("*")):
-                    if child.is_file():
+                    hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                    if child.is_file() and not hidden:          # .DS_Store and friends are not content
                         yield from _entries([child])
                 continue
             if not path.is_file():
