@@ -23,8 +23,8 @@ class FlowConfig:
     warm_steps: int = field(default=2000, metadata={"help": "flow-matching steps of the warm start"})
     warm_batch: int = field(default=512, metadata={"help": "flow-matching minibatch size"})
     ot_block: int = field(default=256, metadata={"help": "points per exact OT problem (the batch is paired in blocks)"})
-    warm_lr: float = field(default=2e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
-    ema: float = field(default=0.999, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
+    warm_lr: float = field(default=5e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
+    ema: float = field(default=0.9995, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
     pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
     # --- stage 2: Q-flow refinement: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy ------------
     refine_steps: int = field(default=100, metadata={"help": "Q-flow refinement steps (directions alternate)"})
