@@ -155,3 +155,12 @@ def test_paths_folders_and_image_limit(tmp_path):
     assert len(resolve_domain("digit:4")) == len(digits_domain(4))
     with pytest.raises(ImageLoadError, match="neither"):
         resolve_domain(str(tmp_path / "missing"))
+
+
+def test_image_modules_do_not_import_streamlit():
+    import subprocess
+    import sys
+
+    code = ("import sys, otcore.images, otcore.images.cli, otcore.viz.images; "
+            "assert 'streamlit' not in sys.modules, 'streamlit imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
