@@ -24,7 +24,7 @@ FORMAT_VERSION = 1
 #: hundred codes a side: the warm start does the work (with ≲ 512 codes a side one minibatch is the
 #: whole set, so the pairing is the exact discrete OT plan); the refinement is off by default since
 #: its classifiers memorise a few hundred points.
-LATENT_FLOW = FlowConfig(hidden=128, depth=3, warm_steps=800, warm_batch=512, warm_lr=2e-3,
+LATENT_FLOW = FlowConfig(hidden=128, depth=3, warm_steps=800, warm_batch=512, warm_lr=2e-3, ema=0.999,
                          refine_steps=0, holdout=0.15, eval_steps=16)
 
 
