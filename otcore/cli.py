@@ -1,4 +1,4 @@
-"""Command line: ``python -m otcore train | evaluate`` (``--help`` on each)."""
+"""Command line: ``python -m otcore train | evaluate | train-images | translate`` (``--help`` on each)."""
 from __future__ import annotations
 
 import argparse
@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=cmd_evaluate)
+
+    from .images.cli import add_train_images_command, add_translate_command
+
+    add_train_images_command(sub)
+    add_translate_command(sub)
     return parser
 
 
