@@ -1,0 +1,70 @@
+"""The one frozen configuration of the infinitesimal density-ratio estimator (method.md §4)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from ..config import FlowConfig
+
+
+class DensityRatioError(ValueError):
+    """Bad input to the density-ratio estimator, or a file that is not a saved density ratio."""
+
+
+@dataclass(frozen=True)
+class DensityRatioConfig:
+    # --- bridge: slices s_m = m/M, m = 0..M; slices 0..M-1 are P pushed by the flow, slice M is Q ---
+    slices: int = 10              # M intervals (telescoping steps)
+    push_steps: int = 2           # RK4 steps of the flow per interval when pushing P along the bridge
+    # --- time-score network r(x, s): MLP on [x, time features] plus a quadratic head ------------
+    hidden: int = 0               # MLP width; 0: sized to the data, min(256, max(64, 2d))
+    depth: int = 2                # MLP hidden layers
+    quadratic: int = -1           # units of the quadratic head Σ_k c_k(s)(u_k·x)²; -1: 2d (≤ 512); 0: none
+    time_features: int = 4        # sinusoid pairs of s fed to the network
+    # --- training: telescoping logistic loss, Simpson's 3/8 rule on every interval -------------
+    steps: int = 800
+    batch: int = 256              # samples per slice per step
+    lr: float = 2e-3              # AdamW, cosine-decayed to 5 % over ``steps``
+    weight_decay: float = 1e-4
+    holdout: float = 0.2          # share of P and Q kept out to validate (best weights kept)
+    validate_every: int = 50
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("slices", "push_steps", "depth", "time_features", "steps", "batch", "validate_every"):
+            if getattr(self, name) < 1:
+                raise DensityRatioError(f"DensityRatioConfig.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.hidden < 0:
+            raise DensityRatioError(f"DensityRatioConfig.hidden must be ≥ 0, got {self.hidden}")
+        if self.quadratic < -1:
+            raise DensityRatioError(f"DensityRatioConfig.quadratic must be ≥ -1, got {self.quadratic}")
+        if not self.lr > 0 or self.weight_decay < 0:
+            raise DensityRatioError("need lr > 0 and weight_decay ≥ 0")
+        if not 0 < self.holdout < 0.9:
+            raise DensityRatioError(f"holdout must be in (0, 0.9), got {self.holdout}")
+
+    def width(self, dim: int) -> int:
+        """MLP width for data of dimension ``dim``."""
+        return self.hidden if self.hidden > 0 else min(256, max(64, 2 * dim))
+
+    def quadratic_units(self, dim: int) -> int:
+        """Units of the quadratic head for data of dimension ``dim``."""
+        return min(512, 2 * dim) if self.quadratic < 0 else self.quadratic
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "DensityRatioConfig":
+        """Build from a dict, ignoring unknown keys (older/newer files)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def replace(self, **changes: Any) -> "DensityRatioConfig":
+        return replace(self, **changes)
+
+
+#: the flow trained when the estimator builds its own bridge (mutual information, energy density):
+#: the minibatch-OT warm start alone, since the last slice is the true Q and the bridge only has
+#: to be close, not exact
+BRIDGE_FLOW = FlowConfig(warm_steps=1500, refine_steps=0)
