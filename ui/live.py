@@ -21,7 +21,7 @@ from otcore.viz.training import loss_figure, progress
 
 from .jobs import DIVERGED, FAILED, FINISHED, IDLE, RUNNING, STOPPED, STOPPING, Job
 
-REFRESH_S = 0.3
+REFRESH_S = 0.5        # seconds between live refreshes: twice a second (each refresh costs the GIL)
 STATUS_TEXT = {
     IDLE: "not started", RUNNING: "running", STOPPING: "stopping after this step", STOPPED: "stopped",
     FINISHED: "finished", FAILED: "failed", DIVERGED: "diverged",
