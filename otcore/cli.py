@@ -75,7 +75,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     np.savez(out / "samples.npz", P=src.samples.numpy(), Q=tgt.samples.numpy())
     gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
     report = evaluate(flow, src.samples, tgt.samples, gaussians=gaussians)
-    summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "train_seconds": trainer.elapsed,
+    summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "note": trainer.note,
+               "train_seconds": trainer.elapsed,
                "report": report.to_dict(),
                "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
     (out / "metrics.json").write_text(json.dumps(summary, indent=1))

@@ -41,7 +41,8 @@ class FlowConfig:
     classifier_warmup: int = field(default=200, metadata={"help": "classifier steps when a classifier is (re)fitted"})
     holdout: float = field(default=0.2, metadata={"help": "share of P and Q kept out of training for validation"})
     validate_every: int = field(default=20, metadata={"help": "refinement steps between validations (best weights kept)"})
-    fit_tolerance: float = field(default=0.05, metadata={"help": "relative slack on the held-out fit when keeping best weights"})
+    fit_tolerance: float = field(default=0.01, metadata={"help": "relative slack on the held-out fit when keeping best weights"})
+    patience: int = field(default=3, metadata={"help": "refinement ends after this many validations without a better kept flow (0: never)"})
 
     def __post_init__(self) -> None:
         positive = ["hidden", "depth", "blocks", "steps_per_block", "eval_steps", "warm_batch", "ot_block", "refine_batch",
@@ -49,7 +50,7 @@ class FlowConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"FlowConfig.{name} must be ≥ 1, got {getattr(self, name)}")
-        for name in ("warm_steps", "refine_steps", "time_features", "classifier_hidden", "classifier_warmup"):
+        for name in ("warm_steps", "refine_steps", "time_features", "classifier_hidden", "classifier_warmup", "patience"):
             if getattr(self, name) < 0:
                 raise ValueError(f"FlowConfig.{name} must be ≥ 0, got {getattr(self, name)}")
         for name in ("warm_lr", "refine_lr", "classifier_lr"):

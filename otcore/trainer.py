@@ -110,9 +110,11 @@ class Trainer:
         self._stage_time = 0.0
         self.history: list[StepMetrics] = []
         self.validations: list[tuple[str, int, Validation]] = []
-        self.stop_reason: str | None = None
+        self.stop_reason: str | None = None   # why training diverged, if it did
+        self.note: str | None = None          # e.g. that the refinement ended early (patience)
         self.best: Validation | None = None
         self._min_fit = float("inf")
+        self._stale = 0
         self._best_state: dict | None = None
         self._last_good = copy.deepcopy(self.field.state_dict())
         self._latest: Validation | None = None
@@ -300,21 +302,27 @@ class Trainer:
         losses = {f"kl_{direction}": float(out.kl), f"kinetic_{direction}": float(out.kinetic) * scale2,
                   f"classifier_{direction}": clf_loss, "objective": out.loss.item()}
         metrics = StepMetrics(REFINE, self.stage_step, c.refine_steps, self.global_step, losses, 0.0, 0.0, gamma=gamma)
+        stale = False
         if self.stage_step % c.validate_every == 0 or self.stage_step >= c.refine_steps:
             metrics.validation = self._validate(self.field, REFINE)
-            self._consider(metrics.validation, self.field)
+            improved = self._consider(metrics.validation, self.field)
+            self._stale = 0 if improved else self._stale + 1
+            stale = c.patience > 0 and self._stale >= c.patience
+            if stale:
+                self.note = f"refinement ended early: no better flow in {self._stale} validations"
         if self.stage_step % 10 == 0:
             self._last_good = copy.deepcopy(self.field.state_dict())
-        if self.stage_step >= c.refine_steps:
+        if self.stage_step >= c.refine_steps or stale:
             self.field.load_state_dict(self._best_state)
             self._latest = self.best
             self.stage = DONE
         return metrics
 
-    def _consider(self, v: Validation, field) -> None:
+    def _consider(self, v: Validation, field) -> bool:
         """Keep the weights with the lowest held-out transport cost among those whose held-out fit
         is within ``fit_tolerance`` of the best fit seen so far, over both stages. The warm start's
-        own weights compete too, so the result is never worse than the warm start on held-out data."""
+        own weights compete too, so the result is never worse than the warm start on held-out data.
+        Returns whether these weights are now the kept ones."""
         tol = self.config.fit_tolerance
         self._min_fit = min(self._min_fit, v.total_fit)
         admissible = v.total_fit <= self._min_fit * (1 + tol)
@@ -322,6 +330,8 @@ class Trainer:
         if admissible and (not best_admissible or v.transport_cost < self.best.transport_cost):
             self.best = v
             self._best_state = copy.deepcopy(field.state_dict())
+            return True
+        return False
 
     # --- validation ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -108,3 +108,17 @@ def test_devices_are_honoured_or_refused():
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="no CUDA GPU"):
             otcore.resolve_device("cuda")
+
+
+def test_refinement_ends_early_without_progress_and_keeps_the_best(tiny_config):
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("circles", 300, seed=1)
+    config = tiny_config.replace(refine_steps=200, validate_every=1, patience=2)
+    trainer = Trainer(P, Q, config, device="cpu")
+    history = list(trainer.run())
+    refine = [m for m in history if m.stage == "refine"]
+    assert trainer.done and trainer.stage == "done" and len(refine) < 200
+    assert "ended early" in trainer.note and trainer.stop_reason is None
+    # the last two validations did not improve on the kept flow, which the trainer now holds
+    with torch.no_grad():
+        kept = trainer._validate(trainer.field, "refine")
+    assert kept.total_fit == pytest.approx(trainer.best.total_fit, rel=1e-6)
