@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .integrate import SOLVERS
+from .pairing import PAIRINGS
+
 
 @dataclass(frozen=True)
 class FlowConfig:
@@ -62,9 +65,6 @@ class FlowConfig:
             raise ValueError("holdout must be in (0, 0.9)")
         if not 0 <= self.ema < 1:
             raise ValueError("ema must be in [0, 1)")
-        from .integrate import SOLVERS
-        from .pairing import PAIRINGS
-
         if self.solver not in SOLVERS:
             raise ValueError(f"unknown solver {self.solver!r}; choose one of {', '.join(SOLVERS)}")
         if self.pairing not in PAIRINGS:

@@ -8,6 +8,7 @@ import torch
 from .classifier import RatioClassifier, kl_estimate, logistic_loss
 from .flow import OTFlow
 from .gaussians import Gaussian, l2_uvp, ot_map, w2_squared
+from .integrate import path_kinetic_energy
 from .metrics import energy_distance, exact_ot_cost, inversion_error, straightness
 
 
@@ -66,8 +67,6 @@ def evaluate(flow: OTFlow, P: torch.Tensor, Q: torch.Tensor, *, gaussians: tuple
     TP = path[-1]
     back_Q = flow.transport(Q, reverse=True).cpu()
     back_TP = flow.transport(TP, reverse=True).cpu()
-    from .integrate import path_kinetic_energy
-
     cost = float(path_kinetic_energy(path, times).mean())
     exact, method = exact_ot_cost(P, Q)
     kl_pq = kl_qp = float("nan")

@@ -15,7 +15,7 @@ from .classifier import RatioClassifier, kl_estimate, logistic_loss
 from .config import FlowConfig
 from .device import resolve_device
 from .flow import OTFlow
-from .integrate import grid
+from .integrate import grid, odeint_at, path_kinetic_energy
 from .metrics import energy_distance
 from .refine import gamma_schedule, refine_loss
 from .scaling import Standardizer
@@ -264,11 +264,9 @@ class Trainer:
     def _times(self, direction: str) -> torch.Tensor:
         return grid(self.config.blocks, self.config.steps_per_block, reverse=direction == "qp", device=self.device)
 
-    def _push(self, x: torch.Tensor, direction: str, field=None) -> torch.Tensor:
-        from .integrate import odeint_at
-
+    def _push(self, x: torch.Tensor, direction: str) -> torch.Tensor:
         times = self._times(direction)
-        return odeint_at(field or self.field, x, times[[0, -1]], steps=len(times) - 1, solver="rk4")[-1]
+        return odeint_at(self.field, x, times[[0, -1]], steps=len(times) - 1, solver="rk4")[-1]
 
     def _classifier_step(self, direction: str, pushed: torch.Tensor) -> float:
         target = self._target(direction)
@@ -336,8 +334,6 @@ class Trainer:
     # --- validation ---------------------------------------------------------------------------
     @torch.no_grad()
     def _validate(self, field, stage: str) -> Validation:
-        from .integrate import odeint_at, path_kinetic_energy
-
         c = self.config
         times = torch.linspace(0.0, 1.0, c.eval_steps + 1, device=self.device)
         path = odeint_at(field, self.P_val, times, steps=c.eval_steps, solver="rk4")
