@@ -137,14 +137,19 @@ class Trainer:
         field = self.ema_field if self.stage == WARM and self.config.ema > 0 else self.field
         return OTFlow(copy.deepcopy(field).cpu(), self.config, self.standardizer, {"trained_steps": self.global_step})
 
+    @property
+    def refine_planned(self) -> int:
+        """Refinement steps this run will take at most (0 below ``refine_min_dim``)."""
+        return self.config.refine_steps if self.field.dim >= self.config.refine_min_dim else 0
+
     def progress(self) -> dict[str, tuple[int, int]]:
         """stage -> (steps done, steps planned)."""
-        c = self.config
+        c, planned = self.config, self.refine_planned
         warm_done = c.warm_steps if self.stage != WARM else self.stage_step
-        refine_done = self.stage_step if self.stage == REFINE else (c.refine_steps if self.stage == DONE else 0)
+        refine_done = self.stage_step if self.stage == REFINE else (planned if self.stage == DONE else 0)
         if self.stage == DIVERGED:
             refine_done = self.stage_step
-        return {WARM: (warm_done, c.warm_steps), REFINE: (refine_done, c.refine_steps)}
+        return {WARM: (warm_done, c.warm_steps), REFINE: (refine_done, planned)}
 
     # --- driving -------------------------------------------------------------------------
     def run(self, n_steps: int | None = None) -> Iterator[StepMetrics]:
@@ -227,7 +232,10 @@ class Trainer:
     def _enter_refinement(self) -> None:
         c = self.config
         self.stage, self.stage_step = REFINE, 0
-        if c.refine_steps == 0:
+        if self.refine_planned == 0:
+            if c.refine_steps > 0:
+                self.note = (f"refinement skipped: d = {self.field.dim} < refine_min_dim = {c.refine_min_dim} "
+                             "(set refine_min_dim lower to refine anyway)")
             self.stage = DONE
             return
         self._opt = torch.optim.Adam(self.field.parameters(), lr=c.refine_lr)

@@ -14,4 +14,5 @@ def tiny_config():
     import otcore
 
     return otcore.FlowConfig(hidden=32, depth=2, warm_steps=40, warm_batch=128, refine_steps=4,
-                             refine_batch=128, classifier_warmup=10, validate_every=2, eval_steps=8)
+                             refine_batch=128, classifier_warmup=10, validate_every=2, eval_steps=8,
+                             refine_min_dim=1)

@@ -122,3 +122,11 @@ def test_refinement_ends_early_without_progress_and_keeps_the_best(tiny_config):
     with torch.no_grad():
         kept = trainer._validate(trainer.field, "refine")
     assert kept.total_fit == pytest.approx(trainer.best.total_fit, rel=1e-6)
+
+
+def test_low_dimensional_data_skips_the_refinement_with_a_note(tiny_config):
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("circles", 300, seed=1)
+    trainer = Trainer(P, Q, tiny_config.replace(refine_min_dim=3), device="cpu")
+    stages = {m.stage for m in trainer.run()}
+    assert stages == {"warm-start"} and trainer.stage == "done"
+    assert "refinement skipped" in trainer.note and trainer.progress()["refine"] == (0, 0)
