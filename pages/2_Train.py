@@ -89,8 +89,10 @@ def panel(job: jobs.Job, rows: list[dict]) -> None:
     pair_now = state.get_pair()
     cfg = job.context.get("config")
     done_total = trainer.progress() if trainer is not None else None
-    live.training_view(job, rows, planned=flowjob.planned(cfg) if cfg else None, done_total=done_total,
+    live.training_view(job, rows, planned=flowjob.planned(cfg, pair_now.dim) if cfg and pair_now else None, done_total=done_total,
                        chart_key="train_loss_chart")
+    if trainer is not None and trainer.note:
+        st.info(trainer.note)
     if pair_now is not None and rows:
         readouts(job, rows, pair_now)
         if any("val_transport_cost" in r for r in rows):

@@ -53,8 +53,9 @@ def trainer_steps(context: dict, P: torch.Tensor, Q: torch.Tensor, config: otcor
         raise jobs.Diverged(trainer.stop_reason)
 
 
-def planned(config: otcore.FlowConfig) -> dict[str, int]:
-    return {"warm-start": config.warm_steps, "refine": config.refine_steps}
+def planned(config: otcore.FlowConfig, dim: int) -> dict[str, int]:
+    """Steps each stage will take (no refinement below ``refine_min_dim``, as the trainer does)."""
+    return {"warm-start": config.warm_steps, "refine": config.refine_steps if dim >= config.refine_min_dim else 0}
 
 
 def start_demo() -> None:
