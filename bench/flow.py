@@ -96,13 +96,16 @@ def bench_case(case: Case, budget: float, device: str, refine_share: float, base
     exact, _ = exact_ot_cost(case.P, case.Q)
     floor = energy_distance(case.Q, case.Q_fresh)
     # calibrate step rates on this machine, this case
-    probe = otcore.Trainer(case.P, case.Q, base.replace(warm_steps=60, refine_steps=4, classifier_warmup=20), device)
+    probe = otcore.Trainer(case.P, case.Q, base.replace(warm_steps=60, refine_steps=4, classifier_warmup=20,
+                                                        refine_min_dim=1), device)
     for _ in probe.run():
         pass
     rates = {m.stage: m.steps_per_s for m in probe.history}
     warm_rate, refine_rate = rates["warm-start"], rates["refine"]
+    if case.P.shape[1] < base.refine_min_dim:  # the pipeline skips its refinement here: all time to stage 1
+        refine_share = 0.0
     warm_steps = max(100, int(budget * (1 - refine_share) * warm_rate))
-    refine_steps = max(10, int(budget * refine_share * refine_rate))
+    refine_steps = int(budget * refine_share * refine_rate)
     full_cfg = base.replace(warm_steps=warm_steps, refine_steps=refine_steps)
     full, full_wall = run_trainer(case, full_cfg, device)
     rate = {m.stage: m.steps_per_s for m in full.history}["warm-start"]
@@ -118,7 +121,8 @@ def speed(case: Case, base: otcore.FlowConfig, device: str) -> str:
     from otcore.integrate import grid, odeint_at, path_kinetic_energy
     from otcore.pairing import pair
 
-    probe = otcore.Trainer(case.P, case.Q, base.replace(warm_steps=100, refine_steps=10, classifier_warmup=20), device)
+    probe = otcore.Trainer(case.P, case.Q, base.replace(warm_steps=100, refine_steps=10, classifier_warmup=20,
+                                                        refine_min_dim=1), device)
     for _ in probe.run():
         pass
     warm = [m for m in probe.history if m.stage == "warm-start"]
