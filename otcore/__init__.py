@@ -4,6 +4,9 @@ Streamlit-free; the app, the CLI, the tests and notebooks all use these names.
 """
 from .config import FlowConfig
 from .device import DeviceError, available_devices, resolve_device
+from .dre import (DensityRatio, DensityRatioConfig, DensityRatioError, DensityRatioTrainer, MutualInformation,
+                  estimate_mutual_information, fit_density_ratio, fit_energy_density, fit_one_step_ratio,
+                  gaussian_log_ratio, kernel_log_ratio)
 from .evaluate import FlowReport, evaluate
 from .field import VelocityField
 from .fit import fit_flow
@@ -22,5 +25,8 @@ __all__ = [
     "mccann_marginal", "mccann_path", "mccann_velocity", "ot_map", "random_gaussian", "w2_squared",
     "SampleLoadError", "load_samples", "energy_distance", "exact_ot_cost", "Standardizer", "sample",
     "toy_names", "StepMetrics", "Trainer", "TrainingDiverged", "Validation",
+    "DensityRatio", "DensityRatioConfig", "DensityRatioError", "DensityRatioTrainer", "MutualInformation",
+    "estimate_mutual_information", "fit_density_ratio", "fit_energy_density", "fit_one_step_ratio",
+    "gaussian_log_ratio", "kernel_log_ratio",
 ]
 __version__ = "0.1.0"
