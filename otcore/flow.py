@@ -9,6 +9,7 @@ import torch
 
 from .config import FlowConfig
 from .field import VelocityField
+from .files import check_format, read_state, save_state, state_bytes
 from .integrate import odeint_at, path_kinetic_energy
 from .scaling import Standardizer
 
@@ -115,11 +116,7 @@ class OTFlow:
 
     @classmethod
     def from_state(cls, state: Any) -> "OTFlow":
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise FlowFileError("this file is not a flow saved by OT Flow Studio")
-        if int(state.get("version", 0)) > FORMAT_VERSION:
-            raise FlowFileError(f"this flow was saved by a newer version (format {state['version']}); "
-                                f"this version reads format ≤ {FORMAT_VERSION}: please upgrade")
+        check_format(state, FORMAT, FORMAT_VERSION, FlowFileError, "a flow")
         try:
             config = FlowConfig.from_dict(state["config"])
             flow = cls.new(int(state["dim"]), config, Standardizer(state["mean"].float(), float(state["scale"])))
@@ -130,28 +127,12 @@ class OTFlow:
         return flow
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state(), path)
-        return path
+        return save_state(self.state(), path)
 
     def to_bytes(self) -> bytes:
-        import io
-
-        buf = io.BytesIO()
-        torch.save(self.state(), buf)
-        return buf.getvalue()
+        return state_bytes(self.state())
 
     @classmethod
     def load(cls, source: str | Path | bytes, device: str | torch.device = "cpu") -> "OTFlow":
         """Read a flow file (path or bytes) without unpickling anything (``weights_only=True``)."""
-        import io
-
-        handle = io.BytesIO(source) if isinstance(source, bytes) else source
-        try:
-            state = torch.load(handle, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as err:  # noqa: BLE001 - anything unreadable is "not a flow"
-            raise FlowFileError(f"this file is not a flow saved by OT Flow Studio ({type(err).__name__})") from None
-        return cls.from_state(state).to(device)
+        return cls.from_state(read_state(source, FlowFileError, "a flow")).to(device)

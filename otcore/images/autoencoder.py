@@ -16,7 +16,6 @@ resume at any step. Save/load uses ``torch.save`` of plain dicts, read back with
 from __future__ import annotations
 
 import copy
-import io
 import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
@@ -27,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..files import check_format, read_state, save_state, state_bytes
 from ..trainer import StepMetrics
 
 FORMAT = "otcore-autoencoder"
@@ -159,11 +159,7 @@ class ImageAutoencoder(nn.Module):
 
     @classmethod
     def from_state(cls, state: Any) -> "ImageAutoencoder":
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise AutoencoderFileError("this file is not an autoencoder saved by OT Flow Studio")
-        if int(state.get("version", 0)) > FORMAT_VERSION:
-            raise AutoencoderFileError(f"this autoencoder was saved by a newer version (format {state['version']}); "
-                                       f"this version reads format ≤ {FORMAT_VERSION}: please upgrade")
+        check_format(state, FORMAT, FORMAT_VERSION, AutoencoderFileError, "an autoencoder")
         try:
             model = cls(AEConfig.from_dict(state["config"]))
             model.load_state_dict(state["weights"])
@@ -172,28 +168,15 @@ class ImageAutoencoder(nn.Module):
         return model.eval()
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state(), path)
-        return path
+        return save_state(self.state(), path)
 
     def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        torch.save(self.state(), buf)
-        return buf.getvalue()
+        return state_bytes(self.state())
 
     @classmethod
     def load(cls, source: str | Path | bytes) -> "ImageAutoencoder":
         """Read an autoencoder file (path or bytes) without unpickling (``weights_only=True``)."""
-        handle = io.BytesIO(source) if isinstance(source, bytes) else source
-        try:
-            state = torch.load(handle, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as err:  # noqa: BLE001 - anything unreadable is "not an autoencoder"
-            raise AutoencoderFileError(f"this file is not an autoencoder saved by OT Flow Studio "
-                                       f"({type(err).__name__})") from None
-        return cls.from_state(state)
+        return cls.from_state(read_state(source, AutoencoderFileError, "an autoencoder"))
 
 
 def autoencoder_loss(model: ImageAutoencoder, x: torch.Tensor, kl_weight: float,

@@ -5,13 +5,13 @@ from the source domain to the target one: A → B uses flow time t = s, B → A 
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 
+from ..files import check_format, read_state, save_state, state_bytes
 from ..config import FlowConfig
 from ..flow import FlowFileError, OTFlow
 from ..trainer import StepMetrics, Trainer, TrainingDiverged
@@ -119,33 +119,18 @@ class LatentTranslator:
                 "autoencoder": self.autoencoder.state(), "flow": self.flow.state(), "meta": dict(self.meta)}
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state(), path)
-        return path
+        return save_state(self.state(), path)
 
     def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        torch.save(self.state(), buf)
-        return buf.getvalue()
+        return state_bytes(self.state())
 
     @classmethod
     def load(cls, source: str | Path | bytes) -> "LatentTranslator":
         """Read a translator file (autoencoder + flow) with ``weights_only=True``; raises FlowFileError."""
         from .autoencoder import AutoencoderFileError
 
-        handle = io.BytesIO(source) if isinstance(source, bytes) else source
-        try:
-            state = torch.load(handle, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as err:  # noqa: BLE001
-            raise FlowFileError(f"this file is not an image translator saved by OT Flow Studio "
-                                f"({type(err).__name__})") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise FlowFileError("this file is not an image translator saved by OT Flow Studio")
-        if int(state.get("version", 0)) > FORMAT_VERSION:
-            raise FlowFileError(f"this translator was saved by a newer version (format {state['version']})")
+        state = read_state(source, FlowFileError, "an image translator")
+        check_format(state, FORMAT, FORMAT_VERSION, FlowFileError, "an image translator")
         try:
             ae = ImageAutoencoder.from_state(state["autoencoder"])
         except (AutoencoderFileError, KeyError) as err:
