@@ -43,10 +43,18 @@ class MutualInformation:
     one_step_seconds: float
     ratio: DensityRatio           # on the standardised pairs [x, y], product (t = 0) to joint (t = 1)
     flow: OTFlow
+    mean: torch.Tensor            # (dx + dy,) per-coordinate standardisation of [x, y] …
+    std: torch.Tensor             # … applied before the flow and the ratio
 
     @property
     def bits(self) -> float:
         return self.estimate / 0.6931471805599453
+
+    def pointwise(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """log p(x, y) − log p(x) p(y) for pairs x: (n, dx), y: (n, dy) -> (n,); its mean over
+        the joint is the mutual information."""
+        xy = torch.cat([torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)], 1)
+        return self.ratio.log_ratio((xy - self.mean) / self.std)
 
 
 def _shuffled(x: torch.Tensor, y: torch.Tensor, copies: int, gen: torch.Generator) -> torch.Tensor:
@@ -74,8 +82,9 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
                                 callback: Callable[[str, object], None] | None = None) -> MutualInformation:
     """I(X; Y) in nats from paired samples x: (n, dx), y: (n, dy), row i of x paired with row i of y.
 
-    A share ``holdout`` of the pairs is kept out and the estimate is their mean log-ratio. The same
-    defaults serve every task (no knowledge of the answer is used). ``callback(stage, metrics)``
+    A share ``holdout`` of the pairs is kept out and the estimate is their mean log-ratio; a share
+    ``config.holdout`` of the rest validates (best weights kept), so the estimate is not selected on
+    the pairs it is measured on. The same defaults serve every task (no knowledge of the answer). ``callback(stage, metrics)``
     sees every training step, stage 'flow' or 'ratio'.
     """
     start = time.perf_counter()
@@ -90,15 +99,16 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(x), generator=gen)
     n_test = max(10, int(round(holdout * len(x))))
-    test, train = perm[:n_test], perm[n_test:]
+    n_val = max(10, int(round(config.holdout * (len(x) - n_test))))
+    test, val, train = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
     # standardise each coordinate (MI is unchanged by invertible maps of x and of y separately)
     xy = torch.cat([x, y], 1)
     mean, std = xy[train].mean(0), xy[train].std(0).clamp_min(1e-8)
     xy = (xy - mean) / std
     dx = x.shape[1]
-    joint, joint_test = xy[train], xy[test]
+    joint, joint_val, joint_test = xy[train], xy[val], xy[test]
     product = _shuffled(joint[:, :dx], joint[:, dx:], product_copies, gen)
-    product_test = _shuffled(joint_test[:, :dx], joint_test[:, dx:], 1, gen)
+    product_val = _shuffled(joint_val[:, :dx], joint_val[:, dx:], product_copies, gen)
 
     t0 = time.perf_counter()
     trainer = Trainer(product, joint, flow_config.replace(seed=flow_config.seed + seed), device=device)
@@ -110,9 +120,10 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
     flow = trainer.flow
     trainer.close()
     t1 = time.perf_counter()
+    # validation pairs pick the best weights; the test pairs are kept apart for the estimate alone
     sampler = ProductSampler(joint[:, :dx], joint[:, dx:])
     ratio_trainer = DensityRatioTrainer(flow, sampler, joint, config.replace(seed=config.seed + seed),
-                                        validation=(product_test, joint_test), device=device)
+                                        validation=(product_val, joint_val), device=device)
     for m in ratio_trainer.run():
         if callback is not None:
             callback("ratio", m)
@@ -124,10 +135,10 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
     baseline = None
     if one_step:
         clf = fit_one_step_ratio(product, joint, config.replace(seed=config.seed + seed),
-                                 validation=(product_test, joint_test), device=device)
+                                 validation=(product_val, joint_val), device=device)
         baseline = float(clf.log_ratio(joint_test).mean())
     t3 = time.perf_counter()
     return MutualInformation(
         estimate=float(values.mean()), stderr=float(values.std() / len(values) ** 0.5), one_step=baseline,
         n_train=len(train), n_test=n_test, seconds=t3 - start, flow_seconds=t1 - t0, ratio_seconds=t2 - t1,
-        one_step_seconds=t3 - t2, ratio=ratio, flow=flow)
+        one_step_seconds=t3 - t2, ratio=ratio, flow=flow, mean=mean, std=std)

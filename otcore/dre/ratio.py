@@ -80,16 +80,24 @@ class DensityRatio:
 
     @torch.no_grad()
     def log_ratio_path(self, x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        """log p_t(x) − log p_0(x) at each of ``times`` (m,) in [0, 1], in one pass. x: (n, d) -> (m, n)."""
+        """log p_t(x) − log p_0(x) at each of ``times`` (m,) in [0, 1], the same numbers as
+        :meth:`log_ratio` (x, 0, t) but sharing the grid panels. x: (n, d) -> (m, n)."""
         z = self._check(x)
-        times = torch.as_tensor(times, dtype=torch.float32).reshape(-1)
-        for t in times.tolist():
-            self._check_time(t, "times")
-        knots = torch.unique(torch.cat([self.times, times.clamp(0, 1)]))   # sorted
-        cum = torch.cat([panel_integrals(self.net, c, knots).cumsum(0) for c in z.split(CHUNK)], dim=1).cpu()
-        cum = torch.cat([torch.zeros(1, cum.shape[1]), cum])               # at knots[0] = 0
-        idx = torch.searchsorted(knots, times.clamp(0, 1))
-        return cum[idx]
+        times = [self._check_time(t, "times") for t in torch.as_tensor(times, dtype=torch.float32).reshape(-1).tolist()]
+        grid = self.times
+        cum = torch.cat([panel_integrals(self.net, c, grid).cumsum(0) for c in z.split(CHUNK)], dim=1)
+        cum = torch.cat([torch.zeros(1, cum.shape[1], device=cum.device), cum])     # (M + 1, n) at the grid nodes
+        out = []
+        for t in times:
+            k = int(torch.searchsorted(grid, torch.tensor(t), right=True)) - 1
+            k = min(max(k, 0), len(grid) - 1)
+            knots = interval_knots(grid, float(grid[k]), t)
+            if len(knots) < 2 or t - float(grid[k]) <= 1e-9:
+                out.append(cum[k])
+            else:
+                part = torch.cat([panel_integrals(self.net, c, knots).sum(0) for c in z.split(CHUNK)])
+                out.append(cum[k] + part)
+        return torch.stack(out).cpu()
 
     # --- files ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
