@@ -15,6 +15,9 @@ import torch
 from torch import nn
 
 
+INPUT_GAIN = 2.0   # std of a first-layer pre-activation from the data part of the input
+
+
 class RatioNet(nn.Module):
     """``forward(s, x)``: s a scalar or (n,) tensor of times (ignored when ``time_features == 0``),
     x (n, d) -> (n,) logits."""
@@ -31,6 +34,14 @@ class RatioNet(nn.Module):
             layers += [nn.Linear(dim + n_time if i == 0 else hidden, hidden), nn.SiLU()]
         layers.append(nn.Linear(hidden, 1))
         self.mlp = nn.Sequential(*layers)
+        # first layer at the data's scale (inputs are standardised): pre-activations of a few units,
+        # so the SiLU units are nonlinear from the start. With PyTorch's default (≈ 0.5 unit) the
+        # net starts almost linear + quadratic and cannot see a difference that lies only in
+        # higher moments — exactly the case of data against the Gaussian fitted to them.
+        first = self.mlp[0]
+        with torch.no_grad():
+            first.weight[:, :dim].normal_(0.0, INPUT_GAIN / math.sqrt(dim))
+            first.bias.uniform_(-INPUT_GAIN, INPUT_GAIN)
         self.quadratic = quadratic
         if quadratic > 0:
             self.project = nn.Linear(dim, quadratic, bias=False)
