@@ -4,13 +4,13 @@ from .baselines import (OneStepRatio, fit_one_step_ratio, gaussian_log_ratio, ke
 from .bridge import Bridge, bridge_samples
 from .config import DensityRatioConfig, DensityRatioError
 from .energy import EnergyDensity, fit_energy_density, load_digits_dequantized
-from .mutual_information import MutualInformation, estimate_mutual_information
+from .mutual_information import MIStep, MutualInformation, MutualInformationRun, estimate_mutual_information
 from .ratio import DensityRatio
 from .trainer import DensityRatioTrainer, RatioStepMetrics, RatioValidation, fit_density_ratio
 
 __all__ = [
     "DensityRatioConfig", "DensityRatioError", "DensityRatio", "DensityRatioTrainer", "RatioStepMetrics",
     "RatioValidation", "fit_density_ratio", "Bridge", "bridge_samples", "OneStepRatio", "fit_one_step_ratio",
-    "kernel_log_ratio", "gaussian_log_ratio", "MutualInformation", "estimate_mutual_information",
+    "kernel_log_ratio", "gaussian_log_ratio", "MutualInformation", "MutualInformationRun", "MIStep", "estimate_mutual_information",
     "EnergyDensity", "fit_energy_density", "load_digits_dequantized",
 ]

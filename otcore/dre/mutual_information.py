@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -74,71 +74,144 @@ class ProductSampler:
         return torch.cat([self.x[i], self.y[j]], 1)
 
 
+@dataclass
+class MIStep:
+    """One training step of a mutual-information run (for live charts)."""
+    stage: str            # 'flow' (the bridge), 'ratio' (the time score) or 'one-step' (the baseline)
+    step: int             # steps done in this stage
+    stage_steps: int      # steps this stage will take
+    loss: float           # the stage's training loss at this step
+    elapsed: float        # seconds since the run started
+    estimate: float | None = None   # held-out KL(joint ‖ product) of the ratio net when validated, nats
+
+
+class MutualInformationRun:
+    """Step-wise :func:`estimate_mutual_information`: ``run()`` yields :class:`MIStep` through the
+    three stages (bridge flow, time score, one-step baseline); ``result()`` once ``done``."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, *, config: DensityRatioConfig = DensityRatioConfig(),
+                 flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True, holdout: float = 0.2,
+                 product_copies: int = 2, seed: int = 0, device: str | torch.device = "cpu"):
+        self._start = time.perf_counter()
+        x = check_samples("x", x, minimum=50)
+        y = check_samples("y", y, minimum=50)
+        if len(x) != len(y):
+            raise DensityRatioError(f"x and y must be paired row by row; x has {len(x)} rows, y has {len(y)}")
+        if not 0 < holdout < 0.9:
+            raise DensityRatioError(f"holdout must be in (0, 0.9), got {holdout}")
+        if product_copies < 1:
+            raise DensityRatioError(f"product_copies must be ≥ 1, got {product_copies}")
+        if not isinstance(config, DensityRatioConfig) or not isinstance(flow_config, FlowConfig):
+            raise DensityRatioError("config must be a DensityRatioConfig and flow_config a FlowConfig")
+        self.config, self.flow_config = config.replace(seed=config.seed + seed), flow_config.replace(seed=flow_config.seed + seed)
+        self.one_step, self.device = one_step, device
+        gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(len(x), generator=gen)
+        n_test = max(10, int(round(holdout * len(x))))
+        n_val = max(10, int(round(config.holdout * (len(x) - n_test))))
+        test, val, train = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
+        # standardise each coordinate (MI is unchanged by invertible maps of x and of y separately)
+        xy = torch.cat([x, y], 1)
+        self.mean, self.std = xy[train].mean(0), xy[train].std(0).clamp_min(1e-8)
+        xy = (xy - self.mean) / self.std
+        dx = x.shape[1]
+        self.joint, self.joint_val, self.joint_test = xy[train], xy[val], xy[test]
+        self.product = _shuffled(self.joint[:, :dx], self.joint[:, dx:], product_copies, gen)
+        self.product_val = _shuffled(self.joint_val[:, :dx], self.joint_val[:, dx:], product_copies, gen)
+        self.sampler = ProductSampler(self.joint[:, :dx], self.joint[:, dx:])
+        self.stage = "flow"
+        self.flow_trainer = Trainer(self.product, self.joint, self.flow_config, device=device)
+        self.ratio_trainer: DensityRatioTrainer | None = None
+        self.times = {"flow": 0.0, "ratio": 0.0, "one-step": 0.0}
+        self._one_step_value: float | None = None
+        self._result: MutualInformation | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.stage == "done"
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self._start
+
+    def run(self, n_steps: int | None = None) -> Iterator[MIStep]:
+        """Advance up to ``n_steps`` steps (all if None), yielding one :class:`MIStep` per step."""
+        done = 0
+        while not self.done and (n_steps is None or done < n_steps):
+            yield self.step()
+            done += 1
+
+    def step(self) -> MIStep:
+        began = time.perf_counter()
+        stage = self.stage
+        if stage == "flow":
+            m = self.flow_trainer.step()
+            out = MIStep("flow", m.global_step, self.flow_config.warm_steps + self.flow_config.refine_steps,
+                         float(next(iter(m.losses.values()))), 0.0)
+            if self.flow_trainer.stage == "diverged":
+                raise DensityRatioError(f"the bridge flow diverged: {self.flow_trainer.stop_reason}")
+            if self.flow_trainer.done:
+                self.flow = self.flow_trainer.flow
+                self.flow_trainer.close()
+                # validation pairs pick the best weights; the test pairs are kept for the estimate alone
+                self.ratio_trainer = DensityRatioTrainer(self.flow, self.sampler, self.joint, self.config,
+                                                         validation=(self.product_val, self.joint_val), device=self.device)
+                self.stage = "ratio"
+        elif stage == "ratio":
+            m = self.ratio_trainer.step()
+            if self.ratio_trainer.stop_reason is not None:
+                raise DensityRatioError(self.ratio_trainer.stop_reason)
+            out = MIStep("ratio", m.step, m.steps, m.loss, 0.0,
+                         None if m.validation is None else m.validation.kl_qp)
+            if self.ratio_trainer.done:
+                self.stage = "one-step" if self.one_step else "done"
+        elif stage == "one-step":
+            clf = fit_one_step_ratio(self.product, self.joint, self.config,
+                                     validation=(self.product_val, self.joint_val), device=self.device)
+            self._one_step_value = float(clf.log_ratio(self.joint_test).mean())
+            out = MIStep("one-step", 1, 1, clf.val_loss, 0.0, self._one_step_value)
+            self.stage = "done"
+        else:
+            raise RuntimeError("the mutual-information run has finished")
+        self.times[stage] += time.perf_counter() - began
+        out.elapsed = self._elapsed()
+        return out
+
+    def result(self) -> MutualInformation:
+        if not self.done:
+            raise RuntimeError(f"the run is still at stage {self.stage!r}; drain run() first")
+        if self._result is None:
+            ratio = self.ratio_trainer.ratio
+            values = ratio.log_ratio(self.joint_test)
+            self._result = MutualInformation(
+                estimate=float(values.mean()), stderr=float(values.std() / len(values) ** 0.5),
+                one_step=self._one_step_value, n_train=len(self.joint), n_test=len(self.joint_test),
+                seconds=self._elapsed(), flow_seconds=self.times["flow"], ratio_seconds=self.times["ratio"],
+                one_step_seconds=self.times["one-step"], ratio=ratio, flow=self.flow, mean=self.mean, std=self.std)
+        return self._result
+
+    def close(self) -> None:
+        self.flow_trainer.close()
+
+
 def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
                                 config: DensityRatioConfig = DensityRatioConfig(),
                                 flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True,
                                 holdout: float = 0.2, product_copies: int = 2, seed: int = 0,
                                 device: str | torch.device = "cpu",
-                                callback: Callable[[str, object], None] | None = None) -> MutualInformation:
+                                callback: Callable[[MIStep], None] | None = None) -> MutualInformation:
     """I(X; Y) in nats from paired samples x: (n, dx), y: (n, dy), row i of x paired with row i of y.
 
     A share ``holdout`` of the pairs is kept out and the estimate is their mean log-ratio; a share
     ``config.holdout`` of the rest validates (best weights kept), so the estimate is not selected on
-    the pairs it is measured on. The same defaults serve every task (no knowledge of the answer). ``callback(stage, metrics)``
-    sees every training step, stage 'flow' or 'ratio'.
+    the pairs it is measured on. The same defaults serve every task (no knowledge of the answer).
+    ``callback`` sees every step (:class:`MIStep`). Step-wise: :class:`MutualInformationRun`.
     """
-    start = time.perf_counter()
-    x = check_samples("x", x, minimum=50)
-    y = check_samples("y", y, minimum=50)
-    if len(x) != len(y):
-        raise DensityRatioError(f"x and y must be paired row by row; x has {len(x)} rows, y has {len(y)}")
-    if not 0 < holdout < 0.9:
-        raise DensityRatioError(f"holdout must be in (0, 0.9), got {holdout}")
-    if product_copies < 1:
-        raise DensityRatioError(f"product_copies must be ≥ 1, got {product_copies}")
-    gen = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(x), generator=gen)
-    n_test = max(10, int(round(holdout * len(x))))
-    n_val = max(10, int(round(config.holdout * (len(x) - n_test))))
-    test, val, train = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
-    # standardise each coordinate (MI is unchanged by invertible maps of x and of y separately)
-    xy = torch.cat([x, y], 1)
-    mean, std = xy[train].mean(0), xy[train].std(0).clamp_min(1e-8)
-    xy = (xy - mean) / std
-    dx = x.shape[1]
-    joint, joint_val, joint_test = xy[train], xy[val], xy[test]
-    product = _shuffled(joint[:, :dx], joint[:, dx:], product_copies, gen)
-    product_val = _shuffled(joint_val[:, :dx], joint_val[:, dx:], product_copies, gen)
-
-    t0 = time.perf_counter()
-    trainer = Trainer(product, joint, flow_config.replace(seed=flow_config.seed + seed), device=device)
-    for m in trainer.run():
-        if callback is not None:
-            callback("flow", m)
-    if trainer.stage == "diverged":
-        raise DensityRatioError(f"the bridge flow diverged: {trainer.stop_reason}")
-    flow = trainer.flow
-    trainer.close()
-    t1 = time.perf_counter()
-    # validation pairs pick the best weights; the test pairs are kept apart for the estimate alone
-    sampler = ProductSampler(joint[:, :dx], joint[:, dx:])
-    ratio_trainer = DensityRatioTrainer(flow, sampler, joint, config.replace(seed=config.seed + seed),
-                                        validation=(product_val, joint_val), device=device)
-    for m in ratio_trainer.run():
-        if callback is not None:
-            callback("ratio", m)
-    if ratio_trainer.stop_reason is not None:
-        raise DensityRatioError(ratio_trainer.stop_reason)
-    ratio = ratio_trainer.ratio
-    values = ratio.log_ratio(joint_test)
-    t2 = time.perf_counter()
-    baseline = None
-    if one_step:
-        clf = fit_one_step_ratio(product, joint, config.replace(seed=config.seed + seed),
-                                 validation=(product_val, joint_val), device=device)
-        baseline = float(clf.log_ratio(joint_test).mean())
-    t3 = time.perf_counter()
-    return MutualInformation(
-        estimate=float(values.mean()), stderr=float(values.std() / len(values) ** 0.5), one_step=baseline,
-        n_train=len(train), n_test=n_test, seconds=t3 - start, flow_seconds=t1 - t0, ratio_seconds=t2 - t1,
-        one_step_seconds=t3 - t2, ratio=ratio, flow=flow, mean=mean, std=std)
+    run = MutualInformationRun(x, y, config=config, flow_config=flow_config, one_step=one_step, holdout=holdout,
+                               product_copies=product_copies, seed=seed, device=device)
+    try:
+        for m in run.run():
+            if callback is not None:
+                callback(m)
+    finally:
+        run.close()
+    return run.result()
