@@ -1,0 +1,305 @@
+"""Density ratio along the flow (infinitesimal classification) and mutual information."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import streamlit as st
+import torch
+
+import otcore
+from otcore.dre import (DensityRatioConfig, DensityRatioError, DensityRatioTrainer, MutualInformationRun,
+                        fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
+from otcore.dre.config import BRIDGE_FLOW
+from otcore.dre.maps import baseline_maps, errors_against, plane_grid, ratio_maps
+from otcore.viz.density import comparison_figure, mi_figure, ratio_animation, ratio_row, ratio_training_figure
+from otcore.viz.training import loss_figure, progress
+from ui import jobs, live, page, state, threads
+from ui.page import default
+
+page.setup("Density ratio")
+RATIO_JOB, MI_JOB = "ratio", "mi"
+MAPS = "density.maps"            # (key, computed maps and figures) of the last drawing
+EVAL_POINTS = 1000               # samples of P and of Q on which errors are measured
+
+st.title("Density ratio")
+page.explain(
+    "The flow carries P (t = 0) to Q (t = 1) through a chain of distributions p_t. Between two "
+    "neighbouring times p_t barely changes, so a classifier can tell them apart reliably; a *time score* "
+    "r(x, t) learns how log p_t(x) changes with t, trained on all the neighbouring pairs at once "
+    "(each interval's integral by Simpson's 3/8 rule). Adding the small steps gives log q − log p, "
+    "even where it is tens of nats and a single classifier between P and Q fails.",
+    r"\sum_{m=1}^{M}\mathbb{E}_{x\sim p_{m-1}}\big[\log(1+e^{I_m(x)})\big]+\mathbb{E}_{y\sim p_m}"
+    r"\big[\log(1+e^{-I_m(y)})\big],\qquad I_m(x)=\int_{s_{m-1}}^{s_m} r(x,s)\,ds",
+    r"\log q(x)-\log p(x)=\int_0^1 r(x,s)\,ds")
+
+along, mutual = st.tabs(["Along the flow", "Mutual information"])
+
+
+# --- the ratio network's job -----------------------------------------------------------------------
+def ratio_steps(context: dict, flow: otcore.OTFlow, P: torch.Tensor, Q: torch.Tensor,
+                config: DensityRatioConfig) -> Iterator[dict]:
+    """The ratio job: the time score step by step, then the one-step baseline (one row)."""
+    threads.configure()
+    trainer = DensityRatioTrainer(flow, P, Q, config)
+    context["trainer"] = trainer
+    for m in trainer.run():
+        yield ratio_row(m)
+    if trainer.stop_reason:
+        raise jobs.Diverged(trainer.stop_reason)
+    clf = fit_one_step_ratio(P, Q, config)
+    context["one_step"] = clf
+    yield {"stage": "one-step", "step": 1, "stage_steps": 1, "one_step_val_loss": clf.val_loss}
+
+
+def ratio_config() -> tuple[DensityRatioConfig | None, str | None]:
+    c = st.columns(4)
+    slices = c[0].number_input("Slices M", 1, 64, step=1, key=default("dre_slices", 10),
+                               help="intervals of the bridge s_m = m/M; the last slice is Q itself")
+    steps = c[1].number_input("Training steps", 10, 20000, step=50, key=default("dre_steps", 400))
+    batch = c[2].number_input("Batch per slice", 16, 4096, step=16, key=default("dre_batch", 256))
+    hidden = c[3].number_input("Width (0 = sized to d)", 0, 1024, step=16, key=default("dre_hidden", 0))
+    try:
+        return DensityRatioConfig(slices=int(slices), steps=int(steps), batch=int(batch), hidden=int(hidden)), None
+    except DensityRatioError as err:
+        return None, str(err)
+
+
+def render_ratio(job: jobs.Job, rows: list[dict]) -> None:
+    live.status_line(job)
+    trainer = job.context.get("trainer")
+    if trainer is not None:
+        done, total = trainer.progress()
+        live.progress_bars({"ratio": (done, total)}, {"one-step": 1})
+    ratio_rows = [r for r in rows if r.get("stage") == "ratio"]
+    if ratio_rows:
+        st.plotly_chart(ratio_training_figure(ratio_rows), width="stretch", key="dre_loss_chart")
+    else:
+        st.info("No steps yet: the chart appears with the first training step.")
+
+
+def ratio_now(job: jobs.Job):
+    """The ratio as it stands (best held-out weights once done), snapshotted between two steps."""
+    trainer = job.context.get("trainer")
+    if trainer is None or trainer.step_count == 0:
+        return None
+    key = (job.generation, trainer.step_count // 50, job.status)
+    cached = st.session_state.get("density.snapshot")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    ratio = job.call(lambda: trainer.ratio)
+    st.session_state["density.snapshot"] = (key, ratio)
+    return ratio
+
+
+def subsample(x: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    return x[idx]
+
+
+def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -> None:
+    view = pair.view
+    c = st.columns(3)
+    frames = c[0].slider("Frames", 5, 41, step=2, key=default("dre_frames", 21))
+    resolution = c[1].slider("Grid resolution", 20, 120, step=10, key=default("dre_resolution", 60))
+    particles = c[2].slider("Particles", 0, 1000, step=50, key=default("dre_particles", 300))
+    key = (job_key, pair.id, frames, resolution, particles)
+    cached = st.session_state.get(MAPS)
+    if cached is None or cached[0] != key:
+        with st.spinner("Evaluating the ratio on the grid …"):
+            times = np.linspace(0.0, 1.0, frames)
+            grid = plane_grid(view, [pair.P, pair.Q], resolution)
+            maps = ratio_maps(ratio, grid, times)
+            pts = None
+            if particles > 0:
+                path = flow.trajectory(subsample(pair.P, particles), torch.as_tensor(times, dtype=torch.float32))
+                pts = view.points(path)
+            base = baseline_maps(grid, one_step=one_step, gaussians=pair.gaussians,
+                                 samples=(pair.P, pair.Q) if pair.dim <= 3 else None)
+            cached = (key, dict(grid=grid, maps=maps, pts=pts, base=base, errors=sample_errors(pair, ratio, one_step)))
+            st.session_state[MAPS] = cached
+    data = cached[1]
+    grid, maps, pts = data["grid"], data["maps"], data["pts"]
+    labels = view.labels
+    if view.note():
+        st.caption(view.note() + " The heatmaps show the plane of this view through the data's centre "
+                                 "(a 2-D slice of R^d); the particles are projected onto it.")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(ratio_animation(grid.xs, grid.ys, maps.log_ratio, maps.times, particles=pts, labels=labels,
+                                        title="log p_t(x) − log p_0(x) with the particles at time t"),
+                        width="stretch", key="dre_anim_ratio")
+    with right:
+        page.explain("**How the density moves.** Red where the density at time t is higher than P's, blue "
+                     "where it is lower. Press play: the red region follows the particles from P to Q. At "
+                     "t = 1 the map is the estimate of log q − log p.",
+                     r"\log p_t(x)-\log p_0(x)=\int_0^t r(x,s)\,ds")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(ratio_animation(grid.xs, grid.ys, maps.time_score, maps.times, particles=pts, labels=labels,
+                                        title="time score r(x, t)", colorbar="nats / unit t"),
+                        width="stretch", key="dre_anim_score")
+    with right:
+        page.explain("**The time score.** The rate at which log-density changes at x: positive ahead of the "
+                     "moving mass (it is arriving), negative behind it (it is leaving). This is what the "
+                     "network learns; the maps above are its integrals.",
+                     r"r(x,t)\approx\partial_t\log p_t(x)")
+    comparison(pair, grid, maps, data["base"], data["errors"], labels)
+
+
+def sample_errors(pair: state.Pair, ratio, one_step) -> dict | None:
+    """Errors against the closed form (Gaussian pairs) on samples of P and Q."""
+    if pair.gaussians is None:
+        return None
+    x = torch.cat([subsample(pair.P, EVAL_POINTS, 1), subsample(pair.Q, EVAL_POINTS, 2)])
+    truth = gaussian_log_ratio(*pair.gaussians, x)
+    est = {"bridge (infinitesimal)": ratio.log_ratio(x)}
+    if one_step is not None:
+        est["one step"] = one_step.log_ratio(x)
+    if pair.dim <= 3:
+        est["kernel"] = kernel_log_ratio(pair.P, pair.Q, x)
+    return errors_against(truth, est)
+
+
+def comparison(pair: state.Pair, grid, maps, base: dict, errors: dict | None, labels) -> None:
+    panels = {"bridge (infinitesimal)": maps.log_ratio[-1], **base}
+    subtitles = {}
+    if errors is not None:
+        subtitles = {name: f"MAE {e.mae:.2f} nats · corr {e.corr:.3f}" for name, e in errors.items()}
+        subtitles["closed form"] = "exact"
+    pts = pair.view.points(torch.cat([subsample(pair.P, 300, 3), subsample(pair.Q, 300, 4)]))
+    st.plotly_chart(comparison_figure(grid.xs, grid.ys, panels, subtitles=subtitles, points=pts, labels=labels),
+                    width="stretch", key="dre_compare")
+    notes = ["**Beside it, the baselines** on the same grid, one colour scale: the *one-step* classifier "
+             "trained once between P and Q (same network, no time input), and"]
+    if pair.gaussians is not None:
+        notes.append("the exact **closed form** (P and Q are Gaussians),")
+    if pair.dim <= 3:
+        notes.append("**kernel density** estimates of p and q (Scott's rule),")
+    notes.append("each with its mean absolute error against the closed form on samples of P and Q where one "
+                 "exists. Far from the data every estimator extrapolates; judge them where the points are.")
+    page.explain(" ".join(notes), r"\text{MAE}=\mathbb{E}_{x\sim\frac{P+Q}{2}}\big|\widehat{\log\tfrac{q}{p}}(x)-\log\tfrac{q}{p}(x)\big|")
+    if errors is not None:
+        st.dataframe([{"estimator": k, "MAE (nats)": round(e.mae, 3), "bias (nats)": round(e.bias, 3),
+                       "correlation": round(e.corr, 4)} for k, e in errors.items()], hide_index=True,
+                     key="dre_errors")
+
+
+with along:
+    pair, entry = state.get_pair(), state.flow_entry()
+    if pair is None or entry is None:
+        st.info("There is no flow yet: the density ratio is computed along a trained flow. Train one first.")
+        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+    elif entry.flow.dim != pair.dim:
+        st.error(f"The flow is {entry.flow.dim}-dimensional but the chosen pair is {pair.dim}-dimensional. "
+                 "Train a flow for this pair first.")
+        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+    elif pair.dim < 2:
+        st.info("The density-ratio maps need data of at least 2 dimensions.")
+    else:
+        flow = entry.flow
+        if entry.source == "training":
+            st.warning("The flow is still training: the ratio network will use the flow as it is now.")
+        job = jobs.get_job(RATIO_JOB)
+        cfg, problem = ratio_config()
+        if problem:
+            st.error(problem)
+        b = st.columns(4)
+        if b[0].button("Start" if job.steps == 0 else "Restart", key="dre_btn_start", type="primary",
+                       disabled=cfg is None or job.running):
+            job.start(lambda: ratio_steps(job.context, flow, pair.P, pair.Q, cfg),
+                      context={"pair_id": pair.id, "flow_stamp": entry.stamp})
+            st.rerun()
+        if b[1].button("Stop", key="dre_btn_stop", disabled=not job.running):
+            job.stop(wait=5.0)
+            st.rerun()
+        if b[2].button("Resume", key="dre_btn_resume", disabled=not job.can_resume):
+            job.resume()
+            st.rerun()
+        if b[3].button("Reset", key="dre_btn_reset", disabled=job.status == jobs.IDLE):
+            job.reset()
+            st.session_state.pop(MAPS, None)
+            st.rerun()
+        live.live_panel(job, render_ratio)
+        page.explain("**Training.** Each interval's logistic loss starts at 2 log 2 (the slices cannot be told "
+                     "apart) and falls as the network learns; held-out bridge samples validate it and the best "
+                     "weights are kept. The KL estimates are averages of the learned log-ratio over held-out P and Q.",
+                     r"\mathrm{KL}(Q\,\|\,P)=\mathbb{E}_{Q}\Big[\int_0^1 r(x,s)\,ds\Big]")
+        ratio = ratio_now(job)
+        if job.context.get("pair_id") not in (None, pair.id) or job.context.get("flow_stamp") not in (None, entry.stamp):
+            st.warning("This ratio network was trained for an earlier pair or flow; press Restart to train it again.")
+        elif ratio is not None:
+            key = (job.generation, job.steps // 50, job.status)
+            draw_maps(pair, flow, ratio, job.context.get("one_step"), key)
+        else:
+            st.info("Press **Start** to train the ratio network on this flow's bridge; the maps appear as it learns.")
+
+
+# --- mutual information ----------------------------------------------------------------------------
+def mi_steps(context: dict, x: torch.Tensor, y: torch.Tensor, flow_steps: int, steps: int) -> Iterator:
+    threads.configure()
+    run = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps),
+                               flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
+    context["run"] = run
+    yield from run.run()
+    context["result"] = run.result()
+
+
+with mutual:
+    page.explain(
+        "**Mutual information** of paired data (x, y) is the KL divergence between their joint distribution "
+        "and the product of the marginals (y shuffled against x). Here the bridge runs from the product "
+        "(t = 0, freely resampled) to the joint (t = 1) and the estimate averages the learned log-ratio over "
+        "held-out pairs. The test task: d/2 independent pairs of standard normals with correlation ρ.",
+        r"I(X;Y)=\mathbb{E}_{p(x,y)}\Big[\log\frac{p(x,y)}{p(x)\,p(y)}\Big]=\mathbb{E}_{p(x,y)}\Big[\int_0^1 r(z,s)\,ds\Big]",
+        r"I=-\tfrac{d}{4}\log(1-\rho^2)")
+    c = st.columns(5)
+    dim = int(c[0].number_input("Dimension d (even)", 2, 80, step=2, key=default("mi_dim", 10)))
+    truth = float(c[1].number_input("True MI (nats)", 0.05, 40.0, step=0.5, key=default("mi_true", 2.5)))
+    n = int(c[2].number_input("Joint samples", 500, 50000, step=500, key=default("mi_n", 5000)))
+    flow_steps = int(c[3].number_input("Bridge flow steps", 50, 10000, step=50, key=default("mi_flow_steps", 400)))
+    steps = int(c[4].number_input("Ratio steps", 50, 5000, step=50, key=default("mi_steps", 400)))
+    mi_job = jobs.get_job(MI_JOB)
+    b = st.columns(3)
+    if b[0].button("Run", key="mi_btn_run", type="primary", disabled=mi_job.running):
+        try:
+            z = otcore.correlated_pairs(dim, truth).sample(n, seed=0)
+        except ValueError as err:
+            st.error(str(err))
+        else:
+            h = dim // 2
+            mi_job.start(lambda: mi_steps(mi_job.context, z[:, :h], z[:, h:], flow_steps, steps),
+                         context={"truth": truth, "dim": dim})
+            st.rerun()
+    if b[1].button("Stop", key="mi_btn_stop", disabled=not mi_job.running):
+        mi_job.stop(wait=5.0)
+        st.rerun()
+    if b[2].button("Reset", key="mi_btn_reset", disabled=mi_job.status == jobs.IDLE):
+        mi_job.reset()
+        st.rerun()
+
+    def render_mi(job: jobs.Job, rows: list[dict]) -> None:
+        live.status_line(job)
+        if rows:
+            live.progress_bars(progress(rows))
+            st.plotly_chart(loss_figure(rows, title=f"Bridge flow, then ratio network — {len(rows)} steps"),
+                            width="stretch", key="mi_loss_chart")
+
+    live.live_panel(mi_job, render_mi)
+    result = mi_job.context.get("result")
+    if result is not None:
+        true_mi = mi_job.context.get("truth")
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            st.plotly_chart(mi_figure(true_mi, result.estimate, result.one_step, result.stderr), width="stretch",
+                            key="mi_result_chart")
+        with right:
+            rel = 100 * (result.estimate / true_mi - 1) if true_mi else float("nan")
+            st.metric("Estimate (nats)", f"{result.estimate:.3f}", f"{rel:+.1f}% vs truth {true_mi:.2f}",
+                      delta_color="off")
+            if result.one_step is not None:
+                st.metric("One-step classifier (nats)", f"{result.one_step:.3f}",
+                          f"{100 * (result.one_step / true_mi - 1):+.1f}% vs truth", delta_color="off")
+            st.caption(f"{result.n_train} training pairs, {result.n_test} held-out pairs (± {result.stderr:.3f} "
+                       f"standard error), {result.seconds:.0f} s. The one-step classifier saturates when the "
+                       "log-ratio is tens of nats; the small steps of the bridge do not.")

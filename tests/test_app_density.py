@@ -1,0 +1,103 @@
+"""Density-ratio page (AppTest): no flow → a link to Train; with a flow, Start trains the ratio network
+in the background and the maps, baselines and errors appear; the mutual-information section runs."""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import otcore
+from ui.state import FlowEntry, make_pair
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/4_Density_ratio.py"
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()
+    for key, value in dict(dre_steps=20, dre_batch=32, dre_slices=4, dre_frames=5, dre_resolution=20,
+                           dre_particles=50, mi_dim=4, mi_true=1.0, mi_n=600, mi_flow_steps=20, mi_steps=20).items():
+        app.session_state[key] = value
+    return app
+
+
+def gaussian_pair():
+    p = otcore.Gaussian(np.zeros(2), np.eye(2))
+    q = otcore.Gaussian(np.array([3.0, 0.0]), np.array([[1.5, 0.3], [0.3, 0.7]]))
+    return make_pair(p.sample(400, seed=0), q.sample(400, seed=1), label_p="N0", label_q="N1", gaussians=(p, q))
+
+
+def tiny_flow(dim=2):
+    return otcore.OTFlow.new(dim, otcore.FlowConfig(hidden=16, depth=1, eval_steps=4))
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def wait_for(at, key):
+    job = at.session_state[f"job:{key}"]
+    assert job.wait(120), "the background job did not finish"
+    return job
+
+
+def test_without_a_flow_the_page_links_to_train(at):
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("no flow yet" in i.value for i in at.info)
+    links = at.get("page_link")
+    assert links and links[0].proto.page == "Train" and links[0].proto.label == "Go to Train"
+    assert any("Simpson" in m.value for m in at.markdown)
+    assert len(at.latex) >= 2
+
+
+def test_start_trains_the_ratio_and_draws_maps_baselines_and_errors(at):
+    at.session_state["pair"] = gaussian_pair()
+    at.session_state["flow"] = FlowEntry(tiny_flow(), "uploaded", time.time())
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    at.button(key="dre_btn_start").click().run()
+    job = wait_for(at, "ratio")
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [s["layout"].get("title", {}).get("text", "") for s in specs]
+    assert any(t.startswith("Ratio network") for t in titles)
+    anim = [s for s in specs if "frames" in s and s["frames"]]
+    assert len(anim) == 2 and len(anim[0]["frames"]) == 5          # log-ratio and time-score animations
+    compare = next(s for s in specs if s["layout"].get("title", {}).get("text") == "log q(x) − log p(x)")
+    names = [t.get("name") for t in compare["data"] if t["type"] == "heatmap"]
+    assert names == ["bridge (infinitesimal)", "one step", "closed form", "kernel"]
+    table = at.dataframe[0].value
+    assert set(table["estimator"]) == {"bridge (infinitesimal)", "one step", "kernel"}
+    assert (table["MAE (nats)"] >= 0).all()
+    at.button(key="dre_btn_reset").click().run()
+    assert not at.exception and at.session_state["job:ratio"].status == "idle"
+
+
+def test_a_flow_of_another_dimension_is_refused(at):
+    at.session_state["pair"] = gaussian_pair()
+    at.session_state["flow"] = FlowEntry(tiny_flow(3), "uploaded", time.time())
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("3-dimensional" in e.value for e in at.error)
+
+
+def test_mutual_information_section_runs_and_shows_estimate_vs_truth(at):
+    at.switch_page(PAGE).run()
+    at.button(key="mi_btn_run").click().run()
+    job = wait_for(at, "mi")
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "Mutual information (nats)")
+    assert spec["layout"]["shapes"][0]["x0"] == 1.0
+    assert [m.label for m in at.metric][:2] == ["Estimate (nats)", "One-step classifier (nats)"]
