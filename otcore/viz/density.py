@@ -22,7 +22,11 @@ def symmetric_range(values: np.ndarray, quantile: float = 0.98) -> float:
 
 
 def _heatmap(xs, ys, z, limit: float, colorbar: str | None, **extra: Any) -> dict:
-    trace = dict(type="heatmap", x=np.asarray(xs), y=np.asarray(ys), z=np.asarray(z), colorscale=DIVERGING,
+    # plain lists: 2-D numpy arrays travel as typed arrays with a shape, which the Plotly.js bundled
+    # with Streamlit and plotly's offline HTML do not all decode (the heatmap came out blank)
+    trace = dict(type="heatmap", x=np.asarray(xs, dtype=float).round(5).tolist(),
+                 y=np.asarray(ys, dtype=float).round(5).tolist(),
+                 z=np.asarray(z, dtype=float).round(4).tolist(), colorscale=DIVERGING,
                  zmin=-limit, zmax=limit, zmid=0.0, hovertemplate="x=%{x:.2f}<br>y=%{y:.2f}<br>%{z:.2f}<extra></extra>")
     if colorbar is None:
         trace["showscale"] = False
@@ -65,9 +69,9 @@ def ratio_animation(xs: np.ndarray, ys: np.ndarray, maps: np.ndarray, times: Seq
                                                              transition=dict(duration=0))]) for i in range(len(times))])
     layout = dict(
         title=dict(text=title), height=height, margin=dict(l=40, r=10, t=50, b=10), plot_bgcolor="white",
-        xaxis=dict(title=dict(text=labels[0]), range=[float(xs[0]), float(xs[-1])], zeroline=False),
+        xaxis=dict(title=dict(text=labels[0]), range=[float(xs[0]), float(xs[-1])], zeroline=False, constrain="domain"),
         yaxis=dict(title=dict(text=labels[1]), range=[float(ys[0]), float(ys[-1])], zeroline=False,
-                   scaleanchor="x", scaleratio=1),
+                   scaleanchor="x", scaleratio=1, constrain="domain"),
         showlegend=False,
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0, xanchor="left",
                           yanchor="top", pad=dict(t=45, r=10), buttons=[play, pause])],
@@ -78,13 +82,14 @@ def ratio_animation(xs: np.ndarray, ys: np.ndarray, maps: np.ndarray, times: Seq
 def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarray], *,
                       subtitles: dict[str, str] | None = None, points: np.ndarray | None = None,
                       labels: tuple[str, str] = ("x₁", "x₂"), height: int = 360) -> go.Figure:
-    """log q − log p on the same grid by several estimators, side by side with one colour scale.
+    """log q − log p on the same grid by several estimators, side by side with one colour scale (that
+    of the first panel, so a baseline exploding far from the data does not wash the others out).
     panels: name -> (H, W); ``subtitles`` (e.g. the error) go under each name; ``points`` (n, 2) on top."""
     if not panels:
         raise ValueError("nothing to compare: no panels")
     names = list(panels)
     k = len(names)
-    limit = symmetric_range(np.concatenate([np.asarray(v).ravel() for v in panels.values()]))
+    limit = symmetric_range(panels[names[0]])    # the first panel's scale: far-off extrapolation of others is clipped
     gap = 0.04
     width = (1 - gap * (k - 1)) / k
     traces, layout = [], dict(annotations=[])
@@ -92,9 +97,9 @@ def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarr
         xa, ya = ("x", "y") if i == 1 else (f"x{i}", f"y{i}")
         x0 = (i - 1) * (width + gap)
         layout["xaxis" if i == 1 else f"xaxis{i}"] = dict(domain=[x0, x0 + width], anchor=ya, title=dict(text=labels[0]),
-                                                          range=[float(xs[0]), float(xs[-1])])
+                                                          range=[float(xs[0]), float(xs[-1])], constrain="domain")
         layout["yaxis" if i == 1 else f"yaxis{i}"] = dict(anchor=xa, range=[float(ys[0]), float(ys[-1])],
-                                                          scaleanchor=xa, scaleratio=1,
+                                                          scaleanchor=xa, scaleratio=1, constrain="domain",
                                                           title=dict(text=labels[1] if i == 1 else ""))
         traces.append(_heatmap(xs, ys, panels[name], limit, "nats" if i == k else None, xaxis=xa, yaxis=ya, name=name))
         if points is not None:
