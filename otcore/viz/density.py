@@ -161,7 +161,7 @@ def mi_figure(truth: float | None, estimate: float, one_step: float | None, stde
         errs.append(0.0)
     bars = dict(type="bar", orientation="h", y=names, x=values, marker=dict(color=colors),
                 error_x=dict(type="data", array=errs, visible=True), text=[f"{v:.2f}" for v in values],
-                textposition="outside", name="estimate")
+                textposition="inside", insidetextanchor="end", textfont=dict(color="white"), name="estimate")
     layout: dict[str, Any] = dict(title=dict(text="Mutual information (nats)"), height=height,
                                   margin=dict(l=40, r=30, t=50, b=40), xaxis=dict(title=dict(text="nats"), rangemode="tozero"),
                                   shapes=[], annotations=[], showlegend=False)
