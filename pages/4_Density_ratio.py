@@ -70,7 +70,7 @@ def render_ratio(job: jobs.Job, rows: list[dict]) -> None:
     trainer = job.context.get("trainer")
     if trainer is not None:
         done, total = trainer.progress()
-        live.progress_bars({"ratio": (done, total)}, {"one-step": 1})
+        live.progress_bars({"ratio": (done, total), "one-step": (int("one_step" in job.context), 1)})
     ratio_rows = [r for r in rows if r.get("stage") == "ratio"]
     if ratio_rows:
         st.plotly_chart(ratio_training_figure(ratio_rows), width="stretch", key="dre_loss_chart")
@@ -116,10 +116,12 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
                 pts = view.points(path)
             base = baseline_maps(grid, one_step=one_step, gaussians=pair.gaussians,
                                  samples=(pair.P, pair.Q) if pair.dim <= 3 else None)
-            cached = (key, dict(grid=grid, maps=maps, pts=pts, base=base, errors=sample_errors(pair, ratio, one_step)))
+            focus = grid.near(np.concatenate([view.points(pair.P), view.points(pair.Q)]))
+            cached = (key, dict(grid=grid, maps=maps, pts=pts, base=base, focus=focus,
+                                errors=sample_errors(pair, ratio, one_step)))
             st.session_state[MAPS] = cached
     data = cached[1]
-    grid, maps, pts = data["grid"], data["maps"], data["pts"]
+    grid, maps, pts, focus = data["grid"], data["maps"], data["pts"], data["focus"]
     labels = view.labels
     if view.note():
         st.caption(view.note() + " The heatmaps show the plane of this view through the data's centre "
@@ -127,7 +129,7 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.plotly_chart(ratio_animation(grid.xs, grid.ys, maps.log_ratio, maps.times, particles=pts, labels=labels,
-                                        title="log p_t(x) − log p_0(x) with the particles at time t"),
+                                        title="log p_t(x) − log p_0(x) with the particles at time t", focus=focus),
                         width="stretch", key="dre_anim_ratio")
     with right:
         page.explain("**How the density moves.** Red where the density at time t is higher than P's, blue "
@@ -137,14 +139,14 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.plotly_chart(ratio_animation(grid.xs, grid.ys, maps.time_score, maps.times, particles=pts, labels=labels,
-                                        title="time score r(x, t)", colorbar="nats / unit t"),
+                                        title="time score r(x, t)", colorbar="nats / unit t", focus=focus),
                         width="stretch", key="dre_anim_score")
     with right:
         page.explain("**The time score.** The rate at which log-density changes at x: positive ahead of the "
                      "moving mass (it is arriving), negative behind it (it is leaving). This is what the "
                      "network learns; the maps above are its integrals.",
                      r"r(x,t)\approx\partial_t\log p_t(x)")
-    comparison(pair, grid, maps, data["base"], data["errors"], labels)
+    comparison(pair, grid, maps, data["base"], data["errors"], labels, focus)
 
 
 def sample_errors(pair: state.Pair, ratio, one_step) -> dict | None:
@@ -161,14 +163,15 @@ def sample_errors(pair: state.Pair, ratio, one_step) -> dict | None:
     return errors_against(truth, est)
 
 
-def comparison(pair: state.Pair, grid, maps, base: dict, errors: dict | None, labels) -> None:
+def comparison(pair: state.Pair, grid, maps, base: dict, errors: dict | None, labels, focus) -> None:
     panels = {"bridge (infinitesimal)": maps.log_ratio[-1], **base}
     subtitles = {}
     if errors is not None:
         subtitles = {name: f"MAE {e.mae:.2f} nats · corr {e.corr:.3f}" for name, e in errors.items()}
         subtitles["closed form"] = "exact"
     pts = pair.view.points(torch.cat([subsample(pair.P, 300, 3), subsample(pair.Q, 300, 4)]))
-    st.plotly_chart(comparison_figure(grid.xs, grid.ys, panels, subtitles=subtitles, points=pts, labels=labels),
+    st.plotly_chart(comparison_figure(grid.xs, grid.ys, panels, subtitles=subtitles, points=pts, labels=labels,
+                                      focus=focus),
                     width="stretch", key="dre_compare")
     notes = ["**Beside it, the baselines** on the same grid, one colour scale: the *one-step* classifier "
              "trained once between P and Q (same network, no time input), and"]
@@ -177,7 +180,8 @@ def comparison(pair: state.Pair, grid, maps, base: dict, errors: dict | None, la
     if pair.dim <= 3:
         notes.append("**kernel density** estimates of p and q (Scott's rule),")
     notes.append("each with its mean absolute error against the closed form on samples of P and Q where one "
-                 "exists. Far from the data every estimator extrapolates; judge them where the points are.")
+                 "exists. Far from the data every estimator extrapolates; judge them where the points are "
+                 "(the colour scale is set there, values beyond it are clipped).")
     page.explain(" ".join(notes), r"\text{MAE}=\mathbb{E}_{x\sim\frac{P+Q}{2}}\big|\widehat{\log\tfrac{q}{p}}(x)-\log\tfrac{q}{p}(x)\big|")
     if errors is not None:
         st.dataframe([{"estimator": k, "MAE (nats)": round(e.mae, 3), "bias (nats)": round(e.bias, 3),
@@ -282,7 +286,8 @@ with mutual:
         live.status_line(job)
         if rows:
             live.progress_bars(progress(rows))
-            st.plotly_chart(loss_figure(rows, title=f"Bridge flow, then ratio network — {len(rows)} steps"),
+            trained = [r for r in rows if r.get("stage") != "one-step"]   # the baseline is one fit, not a curve
+            st.plotly_chart(loss_figure(trained, title=f"Bridge flow, then ratio network — {len(trained)} steps"),
                             width="stretch", key="mi_loss_chart")
 
     live.live_panel(mi_job, render_mi)

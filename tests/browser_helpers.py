@@ -90,7 +90,17 @@ def launch_chromium(playwright):
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main container, so the viewport is stretched to
+    the container's content height for the picture and restored afterwards."""
     _mkdirs()
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    height = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                           " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 8000))})
+    try:
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path

@@ -96,3 +96,15 @@ def test_demo_train_and_trajectories_in_chromium(browser_page):
     sidebar_link(page, "Distributions").click()
     page.get_by_role("heading", name="In use: moons → 8gaussians").wait_for()
     screenshot(page, "4-distributions")
+
+    # the density ratio along the (stopped) demo flow: train the ratio network, the heatmaps draw
+    sidebar_link(page, "Density ratio").click()
+    page.get_by_role("heading", name="Density ratio").wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text("Status: finished").wait_for(timeout=180_000)
+    page.get_by_text("log q(x) − log p(x)", exact=True).wait_for()
+    heatmaps = page.locator('[data-testid="stPlotlyChart"] g.hm image')
+    heatmaps.first.wait_for(state="attached")
+    print("heatmap images:", heatmaps.count())
+    assert heatmaps.count() >= 4, "the log-ratio, time-score and comparison heatmaps did not render"
+    screenshot(page, "5-density-ratio")

@@ -87,3 +87,19 @@ def test_comparison_training_and_mi_figures():
     assert list(tf.data[0].x) == [1, 2, 3] and tf.layout.shapes[0].y0 == pytest.approx(2 * math.log(2))
     mf = mi_figure(10.0, 9.8, 7.1, 0.05)
     assert list(mf.data[0].x) == [9.8, 7.1] and mf.layout.shapes[0].x0 == 10.0
+
+
+def test_near_marks_the_cells_by_the_points_and_focus_sets_the_colour_scale():
+    grid = plane_grid(identity_view(), [torch.tensor([[0.0, 0.0], [10.0, 10.0]])], resolution=11, pad=0.0)
+    mask = grid.near(np.array([[0.0, 0.0]]), reach=1)          # the bottom-left cell and its 4 neighbours
+    assert mask.shape == (11, 11) and mask.sum() == 3 and mask[0, 0] and mask[1, 0] and mask[0, 1]
+    assert grid.near(np.array([[5.0, 5.0]]), reach=2).sum() == 13
+    values = np.ones((11, 11))
+    values[-1, -1] = 500.0                                    # extrapolation far from the data …
+    assert symmetric_range(values, quantile=1.0) == 500.0
+    assert symmetric_range(values, quantile=1.0, focus=mask) == 1.0   # … ignored where the data are
+    fig = ratio_animation(grid.xs, grid.ys, np.stack([values, -2 * values]), [0.0, 1.0], focus=mask)
+    assert fig.frames[0].data[0].zmax == pytest.approx(symmetric_range(np.stack([values, -2 * values]), focus=mask))
+    assert fig.frames[0].data[0].zmax == pytest.approx(2.0)
+    cmp = comparison_figure(grid.xs, grid.ys, {"a": values}, focus=mask)
+    assert cmp.data[0].zmax == pytest.approx(1.0)

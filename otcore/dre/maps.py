@@ -27,6 +27,23 @@ class PlaneGrid:
     def shape(self) -> tuple[int, int]:
         return len(self.ys), len(self.xs)
 
+    def near(self, points: np.ndarray, reach: int = 1) -> np.ndarray:
+        """(H, W) mask of the cells within ``reach`` cells of any of ``points`` (n, 2, view coordinates):
+        where the data are, so colour scales can ignore far-off extrapolation."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        mask = np.zeros(self.shape, dtype=bool)
+        col = np.clip(np.rint(np.interp(points[:, 0], self.xs, np.arange(len(self.xs)))), 0, len(self.xs) - 1)
+        row = np.clip(np.rint(np.interp(points[:, 1], self.ys, np.arange(len(self.ys)))), 0, len(self.ys) - 1)
+        mask[row.astype(int), col.astype(int)] = True
+        for _ in range(reach):
+            grown = mask.copy()
+            grown[1:] |= mask[:-1]
+            grown[:-1] |= mask[1:]
+            grown[:, 1:] |= mask[:, :-1]
+            grown[:, :-1] |= mask[:, 1:]
+            mask = grown
+        return mask
+
 
 def plane_grid(view: View, clouds: list[torch.Tensor], resolution: int = 60, pad: float = 0.15) -> PlaneGrid:
     """A resolution × resolution grid covering the clouds (each (n, d)) in the view's plane, padded by

@@ -9,16 +9,23 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .animation import playback
+
 CHANCE = 2 * math.log(2)          # logistic loss of a classifier that cannot tell the slices apart
 DIVERGING = "RdBu_r"              # blue: log-ratio < 0, red: > 0
 PARTICLES = "rgba(20,20,20,0.55)"
 
 
-def symmetric_range(values: np.ndarray, quantile: float = 0.98) -> float:
-    """Colour limit ±c: the ``quantile`` of |values| over all finite entries (outliers clipped)."""
+def symmetric_range(values: np.ndarray, quantile: float = 0.98, focus: np.ndarray | None = None) -> float:
+    """Colour limit ±c: the ``quantile`` of |values| over the finite entries; with ``focus``, a
+    boolean mask over the last two axes (the cells where the data are), over those cells only, so
+    that a ratio extrapolated to hundreds of nats far from the data does not wash out the rest."""
     v = np.abs(np.asarray(values, dtype=np.float64))
+    if focus is not None and np.any(focus):
+        v = v[..., np.asarray(focus, dtype=bool)]
     v = v[np.isfinite(v)]
-    return float(np.quantile(v, quantile)) if v.size and np.quantile(v, quantile) > 0 else 1.0
+    c = float(np.quantile(v, quantile)) if v.size else 0.0
+    return c if c > 0 else 1.0
 
 
 def _heatmap(xs, ys, z, limit: float, colorbar: str | None, **extra: Any) -> dict:
@@ -38,14 +45,15 @@ def _heatmap(xs, ys, z, limit: float, colorbar: str | None, **extra: Any) -> dic
 
 def ratio_animation(xs: np.ndarray, ys: np.ndarray, maps: np.ndarray, times: Sequence[float], *,
                     particles: np.ndarray | None = None, title: str = "", colorbar: str = "nats",
-                    labels: tuple[str, str] = ("x₁", "x₂"), frame_ms: int = 120, height: int = 520) -> go.Figure:
+                    labels: tuple[str, str] = ("x₁", "x₂"), frame_ms: int = 120, height: int = 520,
+                    focus: np.ndarray | None = None) -> go.Figure:
     """Heatmaps maps: (m, H, W) over the grid xs: (W,), ys: (H,) at ``times`` (m,), one frame per time,
     with the particles (m, n, 2) at the same times drawn on top; a slider 't = …' and Play/Pause.
-    One colour scale for all frames, symmetric around 0."""
+    One colour scale for all frames, symmetric around 0, set by the cells in ``focus`` (H, W) if given."""
     maps = np.asarray(maps)
     if maps.ndim != 3 or maps.shape[1:] != (len(ys), len(xs)) or len(maps) != len(times):
         raise ValueError(f"maps must be (m, {len(ys)}, {len(xs)}) for {len(times)} times, got {maps.shape}")
-    limit = symmetric_range(maps)
+    limit = symmetric_range(maps, focus=focus)
     names = [f"{t:.2f}" for t in times]
 
     def frame(i: int) -> list[dict]:
@@ -58,38 +66,29 @@ def ratio_animation(xs: np.ndarray, ys: np.ndarray, maps: np.ndarray, times: Seq
 
     first = frame(0)
     frames = [dict(name=names[i], data=frame(i), traces=list(range(len(first)))) for i in range(len(times))]
-    play = dict(label="▶ Play", method="animate",
-                args=[None, dict(frame=dict(duration=frame_ms, redraw=True), fromcurrent=True,
-                                 transition=dict(duration=0), mode="immediate")])
-    pause = dict(label="❚❚ Pause", method="animate",
-                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
-    slider = dict(active=0, currentvalue=dict(prefix="t = ", font=dict(size=14)), pad=dict(t=40, b=10), len=0.72,
-                  x=0.28, steps=[dict(label=names[i], method="animate",
-                                      args=[[names[i]], dict(mode="immediate", frame=dict(duration=0, redraw=True),
-                                                             transition=dict(duration=0))]) for i in range(len(times))])
     layout = dict(
         title=dict(text=title), height=height, margin=dict(l=40, r=10, t=50, b=10), plot_bgcolor="white",
         xaxis=dict(title=dict(text=labels[0]), range=[float(xs[0]), float(xs[-1])], zeroline=False, constrain="domain"),
         yaxis=dict(title=dict(text=labels[1]), range=[float(ys[0]), float(ys[-1])], zeroline=False,
                    scaleanchor="x", scaleratio=1, constrain="domain"),
         showlegend=False,
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0, xanchor="left",
-                          yanchor="top", pad=dict(t=45, r=10), buttons=[play, pause])],
-        sliders=[slider])
+        **playback(names, frame_ms=frame_ms, redraw=True))
     return go.Figure(dict(data=first, layout=layout, frames=frames))
 
 
 def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarray], *,
                       subtitles: dict[str, str] | None = None, points: np.ndarray | None = None,
-                      labels: tuple[str, str] = ("x₁", "x₂"), height: int = 360) -> go.Figure:
+                      labels: tuple[str, str] = ("x₁", "x₂"), height: int = 360,
+                      focus: np.ndarray | None = None) -> go.Figure:
     """log q − log p on the same grid by several estimators, side by side with one colour scale (that
-    of the first panel, so a baseline exploding far from the data does not wash the others out).
-    panels: name -> (H, W); ``subtitles`` (e.g. the error) go under each name; ``points`` (n, 2) on top."""
+    of the first panel over the cells in ``focus`` (H, W) if given, so a baseline exploding far from
+    the data does not wash the others out). panels: name -> (H, W); ``subtitles`` (e.g. the error) go
+    under each name; ``points`` (n, 2) on top."""
     if not panels:
         raise ValueError("nothing to compare: no panels")
     names = list(panels)
     k = len(names)
-    limit = symmetric_range(panels[names[0]])    # the first panel's scale: far-off extrapolation of others is clipped
+    limit = symmetric_range(panels[names[0]], focus=focus)
     gap = 0.04
     width = (1 - gap * (k - 1)) / k
     traces, layout = [], dict(annotations=[])

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..projection import View, make_view
+from .animation import playback
 from .clouds import COLORS, subsample
 
 GRID = 15            # velocity arrows on a GRID × GRID lattice (2-D data)
@@ -183,16 +184,6 @@ def trajectory_animation(data: TrajectoryData, *, show_paths: bool = True, show_
     traces.extend(first)
     names = [f"{t:.2f}" for t in data.times]
     frames = [dict(name=names[i], data=frame_traces(i), traces=animated) for i in range(data.frames)]
-    play = dict(label="▶ Play", method="animate",
-                args=[None, dict(frame=dict(duration=frame_ms, redraw=False), fromcurrent=True,
-                                 transition=dict(duration=0), mode="immediate")])
-    pause = dict(label="❚❚ Pause", method="animate",
-                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
-    slider = dict(active=0, currentvalue=dict(prefix="t = ", font=dict(size=14)), pad=dict(t=40, b=10),
-                  len=0.72, x=0.28, steps=[dict(label=names[i], method="animate",
-                                              args=[[names[i]], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                                                     transition=dict(duration=0))])
-                                         for i in range(data.frames)])
     all_pts = np.concatenate([data.paths.reshape(-1, 2), *data.background.values()]) if data.background \
         else data.paths.reshape(-1, 2)
     lo, hi = np.nanmin(all_pts, 0), np.nanmax(all_pts, 0)
@@ -205,8 +196,6 @@ def trajectory_animation(data: TrajectoryData, *, show_paths: bool = True, show_
         yaxis=dict(title=dict(text=data.labels[1]), range=[lo[1] - pad[1], hi[1] + pad[1]], zeroline=False,
                    scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=0, xanchor="left",
-                          yanchor="top", pad=dict(t=45, r=10), buttons=[play, pause])],
-        sliders=[slider],
+        **playback(names, frame_ms=frame_ms, redraw=False),
     )
     return go.Figure(dict(data=traces, layout=layout, frames=frames))
