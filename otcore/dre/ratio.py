@@ -1,12 +1,12 @@
 """A trained density ratio: log p_{t1}(x) − log p_{t0}(x) for any x and times along the bridge."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..files import check_format, read_state, save_state, state_bytes
 from ..scaling import Standardizer
 from .config import DensityRatioConfig, DensityRatioError
 from .network import RatioNet
@@ -114,11 +114,7 @@ class DensityRatio:
 
     @classmethod
     def from_state(cls, state: Any) -> "DensityRatio":
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise DensityRatioError("this file is not a density ratio saved by OT Flow Studio")
-        if int(state.get("version", 0)) > FORMAT_VERSION:
-            raise DensityRatioError(f"this density ratio was saved by a newer version (format {state['version']}); "
-                                    f"this version reads format ≤ {FORMAT_VERSION}: please upgrade")
+        check_format(state, FORMAT, FORMAT_VERSION, DensityRatioError, "a density ratio")
         try:
             config = DensityRatioConfig.from_dict(state["config"])
             net = build_network(int(state["dim"]), config)
@@ -129,27 +125,14 @@ class DensityRatio:
         return cls(net, config, standardizer, state.get("meta") or {})
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state(), path)
-        return path
+        return save_state(self.state(), path)
 
     def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        torch.save(self.state(), buf)
-        return buf.getvalue()
+        return state_bytes(self.state())
 
     @classmethod
     def load(cls, source: str | Path | bytes, device: str | torch.device = "cpu") -> "DensityRatio":
         """Read a file written by :meth:`save` (path or bytes) without unpickling (``weights_only=True``)."""
-        handle = io.BytesIO(source) if isinstance(source, bytes) else source
-        try:
-            state = torch.load(handle, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as err:  # noqa: BLE001 - anything unreadable is "not a density ratio"
-            raise DensityRatioError(f"this file is not a density ratio saved by OT Flow Studio "
-                                    f"({type(err).__name__})") from None
-        ratio = cls.from_state(state)
+        ratio = cls.from_state(read_state(source, DensityRatioError, "a density ratio"))
         ratio.net.to(device)
         return ratio
