@@ -1,4 +1,5 @@
-"""Command line: ``python -m otcore train | evaluate | train-images | translate`` (``--help`` on each)."""
+"""Command line: ``python -m otcore train | evaluate | ratio | mi | density | train-images | translate``
+(``--help`` on each)."""
 from __future__ import annotations
 
 import argparse
@@ -94,8 +95,9 @@ def _print_report(report) -> None:
             print(f"{key:>16}: {value:.6g}" if isinstance(value, float) else f"{key:>16}: {value}")
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
+def load_run(args: argparse.Namespace) -> tuple[OTFlow, torch.Tensor, torch.Tensor]:
+    """The flow of ``args.run`` (a run folder or a flow.pt) and its P, Q: from ``--source/--target``
+    when given, else the run folder's samples.npz (read without pickles)."""
     run = Path(args.run)
     flow = OTFlow.load(run / "flow.pt" if run.is_dir() else run)
     samples_file = run / "samples.npz"
@@ -106,8 +108,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         with np.load(samples_file, allow_pickle=False) as data:
             P, Q = torch.as_tensor(data["P"]), torch.as_tensor(data["Q"])
     else:
-        print("give --source and --target: the run folder holds no samples.npz", file=sys.stderr)
-        return 2
+        raise ValueError("give --source and --target: the run folder holds no samples.npz")
+    return flow, P, Q
+
+
+def add_run_flags(parser: argparse.ArgumentParser, data_help: str) -> None:
+    """The run folder and the optional data that replaces its samples (evaluate, ratio)."""
+    parser.add_argument("run", help="a run folder written by train (or a flow.pt file)")
+    parser.add_argument("--source", help=f"P to use instead of the run's samples: {data_help}")
+    parser.add_argument("--target", help="Q to use instead of the run's samples (with --source)")
+    parser.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
+    parser.add_argument("--data-seed", type=int, default=0, help="seed of generated data")
+    parser.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    flow, P, Q = load_run(args)
     report = evaluate(flow, P, Q)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -135,17 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="print the report of a trained flow",
                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ev.add_argument("run", help="a run folder written by train (or a flow.pt file)")
-    ev.add_argument("--source", help=f"P to evaluate on instead of the run's samples: {data_help}")
-    ev.add_argument("--target", help="Q to evaluate on (with --source)")
-    ev.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
-    ev.add_argument("--data-seed", type=int, default=0, help="seed of generated data")
-    ev.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    add_run_flags(ev, data_help)
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(func=cmd_evaluate)
 
+    from .dre.cli import add_density_command, add_mi_command, add_ratio_command
     from .images.cli import add_train_images_command, add_translate_command
 
+    add_ratio_command(sub, data_help)
+    add_mi_command(sub)
+    add_density_command(sub)
     add_train_images_command(sub)
     add_translate_command(sub)
     return parser
