@@ -11,7 +11,7 @@ import otcore
 from otcore.dre import (DensityRatioConfig, DensityRatioError, DensityRatioTrainer, MutualInformationRun,
                         fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
 from otcore.dre.config import BRIDGE_FLOW
-from otcore.dre.maps import baseline_maps, errors_against, plane_grid, ratio_maps
+from otcore.dre.maps import baseline_maps, errors_against, maps_npz, plane_grid, ratio_maps
 from otcore.viz.density import comparison_figure, mi_figure, ratio_animation, ratio_row, ratio_training_figure
 from otcore.viz.training import loss_figure, progress
 from ui import jobs, live, page, state, threads
@@ -147,6 +147,12 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
                      "network learns; the maps above are its integrals.",
                      r"r(x,t)\approx\partial_t\log p_t(x)")
     comparison(pair, grid, maps, data["base"], data["errors"], labels, focus)
+    c = st.columns(2)
+    c[0].download_button("⬇ Download the density ratio (.pt)", ratio.to_bytes, file_name="ratio.pt",
+                         key="dre_download_ratio", help="otcore.DensityRatio.load('ratio.pt') reads it back")
+    c[1].download_button("⬇ Download the maps (.npz)", lambda: maps_npz(grid, maps, data["base"]),
+                         file_name="density_maps.npz",
+                         key="dre_download_maps", help="grid, times, log p_t − log p_0, r(x, t) and the baselines")
 
 
 def sample_errors(pair: state.Pair, ratio, one_step) -> dict | None:

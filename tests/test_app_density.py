@@ -78,6 +78,8 @@ def test_start_trains_the_ratio_and_draws_maps_baselines_and_errors(at):
     table = at.dataframe[0].value
     assert set(table["estimator"]) == {"bridge (infinitesimal)", "one step", "kernel"}
     assert (table["MAE (nats)"] >= 0).all()
+    downloads = {d.proto.label for d in at.get("download_button")}
+    assert downloads == {"⬇ Download the density ratio (.pt)", "⬇ Download the maps (.npz)"}
     at.button(key="dre_btn_reset").click().run()
     assert not at.exception and at.session_state["job:ratio"].status == "idle"
 

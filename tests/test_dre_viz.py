@@ -1,4 +1,5 @@
 """Density-ratio maps (otcore.dre.maps) and their figures (otcore.viz.density)."""
+import io
 import math
 
 import numpy as np
@@ -7,7 +8,7 @@ import torch
 
 import otcore
 from otcore.dre import DensityRatio, DensityRatioConfig
-from otcore.dre.maps import baseline_maps, closed_form_maps, errors_against, plane_grid, ratio_maps
+from otcore.dre.maps import baseline_maps, closed_form_maps, errors_against, maps_npz, plane_grid, ratio_maps
 from otcore.dre.ratio import build_network
 from otcore.projection import identity_view, make_view
 from otcore.scaling import Standardizer
@@ -50,6 +51,9 @@ def test_maps_match_the_estimator_and_the_closed_form():
     assert np.allclose(exact[2].ravel(), (Q_GAUSS.log_prob(grid.points) - P_GAUSS.log_prob(grid.points)).numpy(), atol=1e-4)
     base = baseline_maps(grid, gaussians=(P_GAUSS, Q_GAUSS), samples=(P_GAUSS.sample(500, seed=2), Q_GAUSS.sample(500, seed=3)))
     assert set(base) == {"closed form", "kernel"} and base["kernel"].shape == (9, 9)
+    with np.load(io.BytesIO(maps_npz(grid, maps, base)), allow_pickle=False) as saved:
+        assert np.array_equal(saved["log_ratio"], maps.log_ratio) and np.array_equal(saved["times"], times)
+        assert np.array_equal(saved["baseline_closed_form"], base["closed form"]) and saved["points"].shape == (81, 2)
 
 
 def test_errors_against_the_truth():

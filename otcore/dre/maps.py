@@ -3,6 +3,7 @@ on a 2-D grid (the plane of a view through the data, for d > 2), baselines on th
 their errors on samples where a closed form exists."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,3 +116,14 @@ def errors_against(truth: torch.Tensor, estimates: dict[str, torch.Tensor]) -> d
         corr = float(np.corrcoef(e.numpy(), t.numpy())[0, 1]) if len(t) > 1 and float(t.std()) > 0 else float("nan")
         out[name] = RatioError(float(diff.abs().mean()), float(diff.mean()), corr)
     return out
+
+
+def maps_npz(grid: PlaneGrid, maps: RatioMaps, baselines: dict[str, np.ndarray]) -> bytes:
+    """An .npz (no pickles) of everything the maps show: the grid (xs, ys and the lifted points), the
+    times, log p_t − log p_0 and r(x, t) at each time, and each baseline's log q − log p
+    (key 'baseline_<name>', spaces as underscores)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, xs=grid.xs, ys=grid.ys, points=grid.points.numpy(), times=maps.times,
+                        log_ratio=maps.log_ratio, time_score=maps.time_score,
+                        **{"baseline_" + k.replace(" ", "_"): v for k, v in baselines.items()})
+    return buf.getvalue()
