@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from .scaling import Standardizer
+
 
 def save_state(state: dict[str, Any], path: str | Path) -> Path:
     """Write ``state`` to ``path`` (parent folders created); returns the path."""
@@ -43,3 +45,17 @@ def check_format(state: Any, fmt: str, version: int, error: type[Exception], wha
     if int(state.get("version", 0)) > version:
         raise error(f"this {what.split(' ', 1)[-1]} was saved by a newer version (format {state['version']}); "
                     f"this version reads format ≤ {version}: please upgrade")
+
+
+def network_state(fmt: str, version: int, dim: int, config: dict[str, Any], standardizer: Standardizer,
+                  network: torch.nn.Module, meta: dict[str, Any]) -> dict[str, Any]:
+    """The saved form of a network that works in standardised units (flows, density ratios): its
+    format, the data dimension, its configuration, the standardisation and the weights on the CPU."""
+    return {"format": fmt, "version": version, "dim": dim, "config": config,
+            "mean": standardizer.mean.detach().cpu(), "scale": float(standardizer.scale),
+            "weights": {k: v.detach().cpu() for k, v in network.state_dict().items()}, "meta": meta}
+
+
+def read_standardizer(state: dict[str, Any]) -> Standardizer:
+    """The standardisation stored by :func:`network_state`."""
+    return Standardizer(state["mean"].float(), float(state["scale"]))

@@ -9,7 +9,7 @@ import torch
 
 from .config import FlowConfig
 from .field import VelocityField
-from .files import check_format, read_state, save_state, state_bytes
+from .files import check_format, network_state, read_standardizer, read_state, save_state, state_bytes
 from .integrate import odeint_at, path_kinetic_energy
 from .scaling import Standardizer
 
@@ -103,23 +103,15 @@ class OTFlow:
     # --- files ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """Everything needed to rebuild the flow, as plain tensors and Python values."""
-        return {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "dim": self.dim,
-            "config": self.config.to_dict(),
-            "mean": self.standardizer.mean.detach().cpu(),
-            "scale": float(self.standardizer.scale),
-            "weights": {k: v.detach().cpu() for k, v in self.field.state_dict().items()},
-            "meta": self.meta,
-        }
+        return network_state(FORMAT, FORMAT_VERSION, self.dim, self.config.to_dict(), self.standardizer, self.field,
+                             self.meta)
 
     @classmethod
     def from_state(cls, state: Any) -> "OTFlow":
         check_format(state, FORMAT, FORMAT_VERSION, FlowFileError, "a flow")
         try:
             config = FlowConfig.from_dict(state["config"])
-            flow = cls.new(int(state["dim"]), config, Standardizer(state["mean"].float(), float(state["scale"])))
+            flow = cls.new(int(state["dim"]), config, read_standardizer(state))
             flow.field.load_state_dict(state["weights"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
             raise FlowFileError(f"the flow file is damaged or incomplete: {err}") from None

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ..files import check_format, read_state, save_state, state_bytes
+from ..files import check_format, network_state, read_standardizer, read_state, save_state, state_bytes
 from ..scaling import Standardizer
 from .config import DensityRatioConfig, DensityRatioError
 from .network import RatioNet
@@ -101,16 +101,8 @@ class DensityRatio:
 
     # --- files ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "dim": self.dim,
-            "config": self.config.to_dict(),
-            "mean": self.standardizer.mean.detach().cpu(),
-            "scale": float(self.standardizer.scale),
-            "weights": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
-            "meta": self.meta,
-        }
+        return network_state(FORMAT, FORMAT_VERSION, self.dim, self.config.to_dict(), self.standardizer, self.net,
+                             self.meta)
 
     @classmethod
     def from_state(cls, state: Any) -> "DensityRatio":
@@ -119,7 +111,7 @@ class DensityRatio:
             config = DensityRatioConfig.from_dict(state["config"])
             net = build_network(int(state["dim"]), config)
             net.load_state_dict(state["weights"])
-            standardizer = Standardizer(state["mean"].float(), float(state["scale"]))
+            standardizer = read_standardizer(state)
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
             raise DensityRatioError(f"the density-ratio file is damaged or incomplete: {err}") from None
         return cls(net, config, standardizer, state.get("meta") or {})
