@@ -4,7 +4,7 @@ so arrows drawn in the view are the projections of the true velocities.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -127,3 +127,14 @@ def make_view(clouds: list[Array], kind: str = "pca", i: int = 0, j: int = 1) ->
     if kind not in VIEWS:
         raise ProjectionError(f"unknown view {kind!r}; choose one of {', '.join(VIEWS)}")
     return VIEWS[kind](clouds, i, j)
+
+
+def slice_through(view: View, point: Array) -> View:
+    """The same view, its plane moved to pass through ``point`` (d,): points keep their coordinates
+    in the view, while :meth:`View.lift` now gives the 2-D slice of R^d through ``point`` (the
+    other coordinates held at ``point``'s). With c' = p + (c − p)BBᵀ: c'B = cB and p lies in the plane."""
+    p = _np(point).reshape(-1)
+    if p.shape[0] != view.dim:
+        raise ProjectionError(f"the view is for {view.dim}-D points, got a {p.shape[0]}-D point")
+    centre = p + (view.centre - p) @ view.basis @ view.basis.T
+    return replace(view, centre=centre)

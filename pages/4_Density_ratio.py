@@ -12,6 +12,7 @@ from otcore.dre import (DensityRatioConfig, DensityRatioError, DensityRatioTrain
                         fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
 from otcore.dre.config import BRIDGE_FLOW
 from otcore.dre.maps import baseline_maps, errors_against, maps_npz, plane_grid, ratio_maps
+from otcore.projection import ProjectionError, View, make_view, slice_through
 from otcore.viz.density import comparison_figure, mi_figure, ratio_animation, ratio_row, ratio_training_figure
 from otcore.viz.training import loss_figure, progress
 from ui import jobs, live, page, state, threads
@@ -97,13 +98,33 @@ def subsample(x: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
     return x[idx]
 
 
+def choose_slice(pair: state.Pair) -> tuple[View, tuple]:
+    """For d > 2: the plane of the maps (principal axes or two coordinates), through the data's mean."""
+    if pair.dim <= 2:
+        return pair.view, ()
+    c = st.columns([2, 1, 1])
+    kinds = {"principal plane (PCA)": "pca", "two coordinates": "coordinates"}
+    label = c[0].radio("Slice of R^d shown", list(kinds), horizontal=True, key=default("dre_slice", "principal plane (PCA)"),
+                       help="The maps are a 2-D slice through the mean of P and Q; the other coordinates are "
+                            "held at the mean. The particles are projected onto the slice's axes.")
+    kind = kinds[label]
+    i = c[1].number_input("First coordinate", 1, pair.dim, key=default("dre_slice_i", 1), disabled=kind != "coordinates")
+    j = c[2].number_input("Second coordinate", 1, pair.dim, key=default("dre_slice_j", 2), disabled=kind != "coordinates")
+    try:
+        view = make_view([pair.P, pair.Q], kind, int(i) - 1, int(j) - 1)
+    except ProjectionError as err:
+        st.error(str(err))
+        view = pair.view
+    return slice_through(view, torch.cat([pair.P, pair.Q]).mean(0)), (kind, int(i), int(j))
+
+
 def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -> None:
-    view = pair.view
+    view, view_key = choose_slice(pair)
     c = st.columns(3)
     frames = c[0].slider("Frames", 5, 41, step=2, key=default("dre_frames", 21))
     resolution = c[1].slider("Grid resolution", 20, 120, step=10, key=default("dre_resolution", 60))
     particles = c[2].slider("Particles", 0, 1000, step=50, key=default("dre_particles", 300))
-    key = (job_key, pair.id, frames, resolution, particles)
+    key = (job_key, pair.id, frames, resolution, particles, view_key)
     cached = st.session_state.get(MAPS)
     if cached is None or cached[0] != key:
         with st.spinner("Evaluating the ratio on the grid …"):
@@ -123,8 +144,8 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
     data = cached[1]
     grid, maps, pts, focus = data["grid"], data["maps"], data["pts"], data["focus"]
     labels = view.labels
-    if view.note():
-        st.caption(view.note() + " The heatmaps show the plane of this view through the data's centre "
+    if pair.dim > 2:
+        st.caption(view.note() + " The heatmaps show the plane of this view through the mean of P and Q "
                                  "(a 2-D slice of R^d); the particles are projected onto it.")
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -146,7 +167,7 @@ def draw_maps(pair: state.Pair, flow: otcore.OTFlow, ratio, one_step, job_key) -
                      "moving mass (it is arriving), negative behind it (it is leaving). This is what the "
                      "network learns; the maps above are its integrals.",
                      r"r(x,t)\approx\partial_t\log p_t(x)")
-    comparison(pair, grid, maps, data["base"], data["errors"], labels, focus)
+    comparison(pair, view, grid, maps, data["base"], data["errors"], labels, focus)
     c = st.columns(2)
     c[0].download_button("⬇ Download the density ratio (.pt)", ratio.to_bytes, file_name="ratio.pt",
                          key="dre_download_ratio", help="otcore.DensityRatio.load('ratio.pt') reads it back")
@@ -169,13 +190,13 @@ def sample_errors(pair: state.Pair, ratio, one_step) -> dict | None:
     return errors_against(truth, est)
 
 
-def comparison(pair: state.Pair, grid, maps, base: dict, errors: dict | None, labels, focus) -> None:
+def comparison(pair: state.Pair, view: View, grid, maps, base: dict, errors: dict | None, labels, focus) -> None:
     panels = {"bridge (infinitesimal)": maps.log_ratio[-1], **base}
     subtitles = {}
     if errors is not None:
         subtitles = {name: f"MAE {e.mae:.2f} nats · corr {e.corr:.3f}" for name, e in errors.items()}
         subtitles["closed form"] = "exact"
-    pts = pair.view.points(torch.cat([subsample(pair.P, 300, 3), subsample(pair.Q, 300, 4)]))
+    pts = view.points(torch.cat([subsample(pair.P, 300, 3), subsample(pair.Q, 300, 4)]))
     st.plotly_chart(comparison_figure(grid.xs, grid.ys, panels, subtitles=subtitles, points=pts, labels=labels,
                                       focus=focus),
                     width="stretch", key="dre_compare")

@@ -84,6 +84,29 @@ def test_start_trains_the_ratio_and_draws_maps_baselines_and_errors(at):
     assert not at.exception and at.session_state["job:ratio"].status == "idle"
 
 
+def test_three_dimensional_data_are_shown_on_a_chosen_slice_through_the_mean(at):
+    p = otcore.Gaussian(np.zeros(3), np.eye(3))
+    q = otcore.Gaussian(np.array([2.0, 0.0, 5.0]), np.diag([0.5, 1.0, 2.0]))
+    at.session_state["pair"] = make_pair(p.sample(400, seed=0), q.sample(400, seed=1), gaussians=(p, q))
+    at.session_state["flow"] = FlowEntry(tiny_flow(3), "uploaded", time.time())
+    at.switch_page(PAGE).run()
+    at.button(key="dre_btn_start").click().run()
+    assert wait_for(at, "ratio").status == "finished"
+    at.run()
+    assert not at.exception and at.radio(key="dre_slice").value == "principal plane (PCA)"
+    assert any("slice of R^d" in c.value for c in at.caption)
+    at.radio(key="dre_slice").set_value("two coordinates").run()
+    at.number_input(key="dre_slice_i").set_value(3).run()
+    assert not at.exception
+    anim = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").startswith("log p_t"))
+    assert anim["layout"]["xaxis"]["title"]["text"] == "x₃" and anim["layout"]["yaxis"]["title"]["text"] == "x₂"
+    xs = anim["data"][0]["x"]
+    assert xs[0] < 0.0 < 5.0 < xs[-1]              # x₃ spans both clouds (P around 0, Q around 5)
+    at.number_input(key="dre_slice_j").set_value(3).run()
+    assert any("two different coordinates" in e.value for e in at.error)
+
+
 def test_a_flow_of_another_dimension_is_refused(at):
     at.session_state["pair"] = gaussian_pair()
     at.session_state["flow"] = FlowEntry(tiny_flow(3), "uploaded", time.time())

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from otcore.projection import ProjectionError, coordinate_view, identity_view, make_view, pca_view
+from otcore.projection import ProjectionError, coordinate_view, identity_view, make_view, pca_view, slice_through
 
 
 def test_identity_view_leaves_2d_points_alone():
@@ -67,3 +67,20 @@ def test_one_dimensional_data_lie_on_the_horizontal_axis_and_bad_requests_are_re
         pca_view(np.random.default_rng(0).standard_normal((10, 3))).points(np.zeros((2, 2)))
     with pytest.raises(ProjectionError):
         identity_view(3)
+
+
+def test_slice_through_a_point_keeps_the_coordinates_and_moves_the_plane():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 5)) + 3.0
+    mean = x.mean(0)
+    for view in (coordinate_view(5, 1, 3), pca_view(x, x + 1)):
+        moved = slice_through(view, mean)
+        assert np.allclose(moved.points(x), view.points(x))                # same picture of the points
+        lifted = moved.lift(moved.points(mean[None]))[0]
+        assert np.allclose(lifted, mean)                                    # the plane passes through the mean
+        y = np.array([[0.5, -2.0]])
+        assert np.allclose(moved.points(moved.lift(y)), y)
+    off = slice_through(coordinate_view(5, 1, 3), mean).lift(np.array([[7.0, 9.0]]))[0]
+    assert np.allclose(off[[0, 2, 4]], mean[[0, 2, 4]]) and np.allclose(off[[1, 3]], [7.0, 9.0])
+    with pytest.raises(ProjectionError):
+        slice_through(coordinate_view(5), np.zeros(4))
