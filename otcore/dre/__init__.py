@@ -3,7 +3,7 @@ on the flow's bridge, log q − log p = ∫₀¹ r(x, s) ds, mutual information 
 from .baselines import (OneStepRatio, fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
 from .bridge import Bridge, bridge_samples
 from .config import DensityRatioConfig, DensityRatioError
-from .energy import EnergyDensity, fit_energy_density, load_digits_dequantized
+from .energy import EnergyDensity, EnergyDensityRun, EnergyStep, fit_energy_density, load_digits_dequantized
 from .mutual_information import MIStep, MutualInformation, MutualInformationRun, estimate_mutual_information
 from .ratio import DensityRatio
 from .trainer import DensityRatioTrainer, RatioStepMetrics, RatioValidation, fit_density_ratio
@@ -12,5 +12,5 @@ __all__ = [
     "DensityRatioConfig", "DensityRatioError", "DensityRatio", "DensityRatioTrainer", "RatioStepMetrics",
     "RatioValidation", "fit_density_ratio", "Bridge", "bridge_samples", "OneStepRatio", "fit_one_step_ratio",
     "kernel_log_ratio", "gaussian_log_ratio", "MutualInformation", "MutualInformationRun", "MIStep", "estimate_mutual_information",
-    "EnergyDensity", "fit_energy_density", "load_digits_dequantized",
+    "EnergyDensity", "EnergyDensityRun", "EnergyStep", "fit_energy_density", "load_digits_dequantized",
 ]

@@ -201,7 +201,7 @@ def cmd_density(args: argparse.Namespace) -> int:
     data = load_digits_dequantized(seed=args.seed) if args.data == "digits" else load_samples(args.data)
     bar = _Bar()
     r = fit_energy_density(data, holdout=args.holdout, seed=args.seed, **_bridge_configs(args),
-                           callback=lambda stage, m: bar(stage, m.step, getattr(m, "stage_steps", None) or m.steps))
+                           callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     if args.out:
         r.ratio.save(args.out)
     out = {"dim": r.dim, "n_train": r.n_train, "n_test": r.n_test, "seconds": round(r.seconds, 1),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -68,51 +68,123 @@ class GaussianSampler:
         return self.gaussian.sample(n, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
 
 
+@dataclass
+class EnergyStep:
+    """One training step of an energy-density run (for live charts)."""
+    stage: str            # 'flow' (the bridge from the Gaussian to the data), 'ratio' or 'one-step'
+    step: int             # steps done in this stage
+    stage_steps: int      # steps this stage will take
+    loss: float           # the stage's training loss at this step
+    elapsed: float        # seconds since the run started
+
+
+class EnergyDensityRun:
+    """Step-wise :func:`fit_energy_density`: ``run()`` yields :class:`EnergyStep` through the stages
+    (bridge flow, time score, one-step baseline); ``result()`` once ``done``."""
+
+    def __init__(self, data: torch.Tensor, *, test: torch.Tensor | None = None, holdout: float = 0.2,
+                 config: DensityRatioConfig = DensityRatioConfig(), flow_config: FlowConfig = BRIDGE_FLOW,
+                 one_step: bool = True, seed: int = 0, device: str | torch.device = "cpu"):
+        self._start = time.perf_counter()
+        data = check_samples("data", data, minimum=20)
+        if test is None:
+            if not 0 < holdout < 0.9:
+                raise DensityRatioError(f"holdout must be in (0, 0.9), got {holdout}")
+            perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+            k = max(5, int(round(holdout * len(data))))
+            data, test = data[perm[k:]], data[perm[:k]]
+        self.data, self.test = data, check_samples("test", test, data.shape[1], minimum=1)
+        if not isinstance(config, DensityRatioConfig) or not isinstance(flow_config, FlowConfig):
+            raise DensityRatioError("config must be a DensityRatioConfig and flow_config a FlowConfig")
+        self.base = fit_gaussian(data)
+        self.sampler = GaussianSampler(self.base)
+        self._gen = torch.Generator().manual_seed(seed)
+        self.config, self.flow_config = config.replace(seed=config.seed + seed), flow_config.replace(seed=flow_config.seed + seed)
+        self.one_step, self.device = one_step, device
+        P = self.sampler(max(len(data), 2000), self._gen)
+        self.flow_trainer = Trainer(P, data, self.flow_config, device=device)
+        self.ratio_trainer: DensityRatioTrainer | None = None
+        self.flow: OTFlow | None = None
+        self._clf: OneStepRatio | None = None
+        self.stage = "flow"
+        self._result: EnergyDensity | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.stage == "done"
+
+    def run(self, n_steps: int | None = None) -> Iterator[EnergyStep]:
+        """Advance up to ``n_steps`` steps (all if None), yielding one :class:`EnergyStep` per step."""
+        done = 0
+        while not self.done and (n_steps is None or done < n_steps):
+            yield self.step()
+            done += 1
+
+    def step(self) -> EnergyStep:
+        stage = self.stage
+        if stage == "flow":
+            m = self.flow_trainer.step()
+            out = EnergyStep("flow", m.global_step, self.flow_config.warm_steps + self.flow_config.refine_steps,
+                             float(next(iter(m.losses.values()))), 0.0)
+            if self.flow_trainer.stage == "diverged":
+                raise DensityRatioError(f"the bridge flow diverged: {self.flow_trainer.stop_reason}")
+            if self.flow_trainer.done:
+                self.flow = self.flow_trainer.flow
+                self.flow_trainer.close()
+                self.ratio_trainer = DensityRatioTrainer(self.flow, self.sampler, self.data, self.config, device=self.device)
+                self.stage = "ratio"
+        elif stage == "ratio":
+            m = self.ratio_trainer.step()
+            if self.ratio_trainer.stop_reason is not None:
+                raise DensityRatioError(self.ratio_trainer.stop_reason)
+            out = EnergyStep("ratio", m.step, m.steps, m.loss, 0.0)
+            if self.ratio_trainer.done:
+                self.stage = "one-step" if self.one_step else "done"
+        elif stage == "one-step":
+            self._clf = fit_one_step_ratio(self.sampler(4 * len(self.data), self._gen), self.data, self.config,
+                                           device=self.device)
+            out = EnergyStep("one-step", 1, 1, self._clf.val_loss, 0.0)
+            self.stage = "done"
+        else:
+            raise RuntimeError("the energy-density run has finished")
+        out.elapsed = time.perf_counter() - self._start
+        return out
+
+    def result(self) -> EnergyDensity:
+        if not self.done:
+            raise RuntimeError(f"the run is still at stage {self.stage!r}; drain run() first")
+        if self._result is None:
+            ratio = self.ratio_trainer.ratio
+            log_p = self.base.log_prob(self.test)
+            nll = {"gaussian": float(-log_p.mean()), "infinitesimal": float(-(log_p + ratio.log_ratio(self.test)).mean())}
+            if self._clf is not None:
+                nll["one_step"] = float(-(log_p + self._clf.log_ratio(self.test)).mean())
+            d = self.data.shape[1]
+            bpd = {k: v / (d * math.log(2)) for k, v in nll.items()}
+            self._result = EnergyDensity(self.base, ratio, self._clf, self.flow, nll, bpd, len(self.data),
+                                         len(self.test), time.perf_counter() - self._start)
+        return self._result
+
+    def close(self) -> None:
+        self.flow_trainer.close()
+
+
 def fit_energy_density(data: torch.Tensor, *, test: torch.Tensor | None = None, holdout: float = 0.2,
                        config: DensityRatioConfig = DensityRatioConfig(), flow_config: FlowConfig = BRIDGE_FLOW,
                        one_step: bool = True, seed: int = 0, device: str | torch.device = "cpu",
-                       callback: Callable[[str, object], None] | None = None) -> EnergyDensity:
+                       callback: Callable[[EnergyStep], None] | None = None) -> EnergyDensity:
     """Fit the energy-based density to ``data``: (n, d) and score it on ``test`` (or a held-out share).
 
-    ``callback(stage, metrics)`` sees every training step, stage 'flow' or 'ratio'."""
-    start = time.perf_counter()
-    data = check_samples("data", data, minimum=20)
-    if test is None:
-        if not 0 < holdout < 0.9:
-            raise DensityRatioError(f"holdout must be in (0, 0.9), got {holdout}")
-        perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
-        k = max(5, int(round(holdout * len(data))))
-        data, test = data[perm[k:]], data[perm[:k]]
-    test = check_samples("test", test, data.shape[1], minimum=1)
-    base = fit_gaussian(data)
-    sampler = GaussianSampler(base)
-    gen = torch.Generator().manual_seed(seed)
-    P = sampler(max(len(data), 2000), gen)
-    trainer = Trainer(P, data, flow_config.replace(seed=flow_config.seed + seed), device=device)
-    for m in trainer.run():
-        if callback is not None:
-            callback("flow", m)
-    if trainer.stage == "diverged":
-        raise DensityRatioError(f"the bridge flow diverged: {trainer.stop_reason}")
-    flow = trainer.flow
-    trainer.close()
-    cfg = config.replace(seed=config.seed + seed)
-    ratio_trainer = DensityRatioTrainer(flow, sampler, data, cfg, device=device)
-    for m in ratio_trainer.run():
-        if callback is not None:
-            callback("ratio", m)
-    if ratio_trainer.stop_reason is not None:
-        raise DensityRatioError(ratio_trainer.stop_reason)
-    ratio = ratio_trainer.ratio
-    log_p = base.log_prob(test)
-    nll = {"gaussian": float(-log_p.mean()), "infinitesimal": float(-(log_p + ratio.log_ratio(test)).mean())}
-    clf = None
-    if one_step:
-        clf = fit_one_step_ratio(sampler(4 * len(data), gen), data, cfg, device=device)
-        nll["one_step"] = float(-(log_p + clf.log_ratio(test)).mean())
-    d = data.shape[1]
-    bpd = {k: v / (d * math.log(2)) for k, v in nll.items()}
-    return EnergyDensity(base, ratio, clf, flow, nll, bpd, len(data), len(test), time.perf_counter() - start)
+    ``callback`` sees every training step (:class:`EnergyStep`). Step-wise: :class:`EnergyDensityRun`."""
+    run = EnergyDensityRun(data, test=test, holdout=holdout, config=config, flow_config=flow_config,
+                           one_step=one_step, seed=seed, device=device)
+    try:
+        for m in run.run():
+            if callback is not None:
+                callback(m)
+    finally:
+        run.close()
+    return run.result()
 
 
 def load_digits_dequantized(seed: int = 0) -> torch.Tensor:
