@@ -8,18 +8,16 @@ import streamlit as st
 import torch
 
 import otcore
-from otcore.dre import (DensityRatioConfig, DensityRatioError, DensityRatioTrainer, MutualInformationRun,
-                        fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
-from otcore.dre.config import BRIDGE_FLOW
+from otcore.dre import (DensityRatioConfig, DensityRatioError, DensityRatioTrainer, fit_one_step_ratio,
+                        gaussian_log_ratio, kernel_log_ratio)
 from otcore.dre.maps import baseline_maps, errors_against, maps_npz, plane_grid, ratio_maps
 from otcore.projection import ProjectionError, View, make_view, slice_through
-from otcore.viz.density import comparison_figure, mi_figure, ratio_animation, ratio_row, ratio_training_figure
-from otcore.viz.training import loss_figure, progress
-from ui import jobs, live, page, state, threads
+from otcore.viz.density import comparison_figure, ratio_animation, ratio_row, ratio_training_figure
+from ui import energy_tab, jobs, live, mi_tab, page, state, threads
 from ui.page import default
 
 page.setup("Density ratio")
-RATIO_JOB, MI_JOB = "ratio", "mi"
+RATIO_JOB = "ratio"
 MAPS = "density.maps"            # (key, computed maps and figures) of the last drawing
 EVAL_POINTS = 1000               # samples of P and of Q on which errors are measured
 
@@ -34,7 +32,7 @@ page.explain(
     r"\big[\log(1+e^{-I_m(y)})\big],\qquad I_m(x)=\int_{s_{m-1}}^{s_m} r(x,s)\,ds",
     r"\log q(x)-\log p(x)=\int_0^1 r(x,s)\,ds")
 
-along, mutual = st.tabs(["Along the flow", "Mutual information"])
+along, mutual, energy = st.tabs(["Along the flow", "Mutual information", "Energy density"])
 
 
 # --- the ratio network's job -----------------------------------------------------------------------
@@ -266,72 +264,8 @@ with along:
             st.info("Press **Start** to train the ratio network on this flow's bridge; the maps appear as it learns.")
 
 
-# --- mutual information ----------------------------------------------------------------------------
-def mi_steps(context: dict, x: torch.Tensor, y: torch.Tensor, flow_steps: int, steps: int) -> Iterator:
-    threads.configure()
-    run = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps),
-                               flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
-    context["run"] = run
-    yield from run.run()
-    context["result"] = run.result()
-
-
 with mutual:
-    page.explain(
-        "**Mutual information** of paired data (x, y) is the KL divergence between their joint distribution "
-        "and the product of the marginals (y shuffled against x). Here the bridge runs from the product "
-        "(t = 0, freely resampled) to the joint (t = 1) and the estimate averages the learned log-ratio over "
-        "held-out pairs. The test task: d/2 independent pairs of standard normals with correlation ρ.",
-        r"I(X;Y)=\mathbb{E}_{p(x,y)}\Big[\log\frac{p(x,y)}{p(x)\,p(y)}\Big]=\mathbb{E}_{p(x,y)}\Big[\int_0^1 r(z,s)\,ds\Big]",
-        r"I=-\tfrac{d}{4}\log(1-\rho^2)")
-    c = st.columns(5)
-    dim = int(c[0].number_input("Dimension d (even)", 2, 80, step=2, key=default("mi_dim", 10)))
-    truth = float(c[1].number_input("True MI (nats)", 0.05, 40.0, step=0.5, key=default("mi_true", 2.5)))
-    n = int(c[2].number_input("Joint samples", 500, 50000, step=500, key=default("mi_n", 5000)))
-    flow_steps = int(c[3].number_input("Bridge flow steps", 50, 10000, step=50, key=default("mi_flow_steps", 400)))
-    steps = int(c[4].number_input("Ratio steps", 50, 5000, step=50, key=default("mi_steps", 400)))
-    mi_job = jobs.get_job(MI_JOB)
-    b = st.columns(3)
-    if b[0].button("Run", key="mi_btn_run", type="primary", disabled=mi_job.running):
-        try:
-            z = otcore.correlated_pairs(dim, truth).sample(n, seed=0)
-        except ValueError as err:
-            st.error(str(err))
-        else:
-            h = dim // 2
-            mi_job.start(lambda: mi_steps(mi_job.context, z[:, :h], z[:, h:], flow_steps, steps),
-                         context={"truth": truth, "dim": dim})
-            st.rerun()
-    if b[1].button("Stop", key="mi_btn_stop", disabled=not mi_job.running):
-        mi_job.stop(wait=5.0)
-        st.rerun()
-    if b[2].button("Reset", key="mi_btn_reset", disabled=mi_job.status == jobs.IDLE):
-        mi_job.reset()
-        st.rerun()
+    mi_tab.render()
 
-    def render_mi(job: jobs.Job, rows: list[dict]) -> None:
-        live.status_line(job)
-        if rows:
-            live.progress_bars(progress(rows))
-            trained = [r for r in rows if r.get("stage") != "one-step"]   # the baseline is one fit, not a curve
-            st.plotly_chart(loss_figure(trained, title=f"Bridge flow, then ratio network — {len(trained)} steps"),
-                            width="stretch", key="mi_loss_chart")
-
-    live.live_panel(mi_job, render_mi)
-    result = mi_job.context.get("result")
-    if result is not None:
-        true_mi = mi_job.context.get("truth")
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            st.plotly_chart(mi_figure(true_mi, result.estimate, result.one_step, result.stderr), width="stretch",
-                            key="mi_result_chart")
-        with right:
-            rel = 100 * (result.estimate / true_mi - 1) if true_mi else float("nan")
-            st.metric("Estimate (nats)", f"{result.estimate:.3f}", f"{rel:+.1f}% vs truth {true_mi:.2f}",
-                      delta_color="off")
-            if result.one_step is not None:
-                st.metric("One-step classifier (nats)", f"{result.one_step:.3f}",
-                          f"{100 * (result.one_step / true_mi - 1):+.1f}% vs truth", delta_color="off")
-            st.caption(f"{result.n_train} training pairs, {result.n_test} held-out pairs (± {result.stderr:.3f} "
-                       f"standard error), {result.seconds:.0f} s. The one-step classifier saturates when the "
-                       "log-ratio is tens of nats; the small steps of the bridge do not.")
+with energy:
+    energy_tab.render()

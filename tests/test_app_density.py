@@ -126,3 +126,29 @@ def test_mutual_information_section_runs_and_shows_estimate_vs_truth(at):
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "Mutual information (nats)")
     assert spec["layout"]["shapes"][0]["x0"] == 1.0
     assert [m.label for m in at.metric][:2] == ["Estimate (nats)", "One-step classifier (nats)"]
+
+
+def test_energy_density_of_the_pair_q_shows_bits_per_dimension_and_maps(at):
+    at.session_state["pair"] = gaussian_pair()
+    for key, value in dict(energy_flow_steps=30, energy_steps=30).items():
+        at.session_state[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    at.button(key="energy_btn_run").click().run()
+    job = wait_for(at, "energy")
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "bits / dim" in d.value.columns)
+    assert list(table["model"]) == ["Gaussian base alone", "Gaussian × one-step ratio", "Gaussian × bridge ratio"]
+    maps = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "log density")
+    assert [t["name"] for t in maps["data"] if t["type"] == "heatmap"] == ["Gaussian base p", "energy model q"]
+    assert maps["data"][0]["colorscale"] is not None
+
+
+def test_energy_density_without_a_pair_offers_the_digits(at):
+    at.switch_page(PAGE).run()
+    assert any("built-in digits" in i.value for i in at.info)
+    at.radio(key="energy_data").set_value("8×8 digits (scikit-learn, 64-D)").run()
+    assert not at.exception and not at.button(key="energy_btn_run").disabled

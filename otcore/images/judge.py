@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..metrics import exact_ot_cost
-from .domains import DigitsSplit, digits_split
+from .domains import DigitsSplit
 from .translate import LatentTranslator, crossfade
 
 

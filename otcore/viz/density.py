@@ -13,6 +13,8 @@ from .animation import playback
 
 CHANCE = 2 * math.log(2)          # logistic loss of a classifier that cannot tell the slices apart
 DIVERGING = "RdBu_r"              # blue: log-ratio < 0, red: > 0
+SEQUENTIAL = "Viridis"            # log-densities
+DENSITY_SPAN = 12.0               # nats of log-density shown below the highest (e^-12 of the peak)
 PARTICLES = "rgba(20,20,20,0.55)"
 
 
@@ -28,13 +30,18 @@ def symmetric_range(values: np.ndarray, quantile: float = 0.98, focus: np.ndarra
     return c if c > 0 else 1.0
 
 
-def _heatmap(xs, ys, z, limit: float, colorbar: str | None, **extra: Any) -> dict:
+def _heatmap(xs, ys, z, limit: float | tuple[float, float], colorbar: str | None, **extra: Any) -> dict:
+    """A heatmap trace: ``limit`` c gives the diverging scale ±c around 0, a pair (lo, hi) a sequential one."""
     # plain lists: 2-D numpy arrays travel as typed arrays with a shape, which the Plotly.js bundled
     # with Streamlit and plotly's offline HTML do not all decode (the heatmap came out blank)
     trace = dict(type="heatmap", x=np.asarray(xs, dtype=float).round(5).tolist(),
                  y=np.asarray(ys, dtype=float).round(5).tolist(),
-                 z=np.asarray(z, dtype=float).round(4).tolist(), colorscale=DIVERGING,
-                 zmin=-limit, zmax=limit, zmid=0.0, hovertemplate="x=%{x:.2f}<br>y=%{y:.2f}<br>%{z:.2f}<extra></extra>")
+                 z=np.asarray(z, dtype=float).round(4).tolist(),
+                 hovertemplate="x=%{x:.2f}<br>y=%{y:.2f}<br>%{z:.2f}<extra></extra>")
+    if isinstance(limit, tuple):
+        trace.update(colorscale=SEQUENTIAL, zmin=limit[0], zmax=limit[1])
+    else:
+        trace.update(colorscale=DIVERGING, zmin=-limit, zmax=limit, zmid=0.0)
     if colorbar is None:
         trace["showscale"] = False
     else:
@@ -79,16 +86,22 @@ def ratio_animation(xs: np.ndarray, ys: np.ndarray, maps: np.ndarray, times: Seq
 def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarray], *,
                       subtitles: dict[str, str] | None = None, points: np.ndarray | None = None,
                       labels: tuple[str, str] = ("x₁", "x₂"), height: int = 360,
-                      focus: np.ndarray | None = None) -> go.Figure:
+                      focus: np.ndarray | None = None, title: str = "log q(x) − log p(x)",
+                      log_density: bool = False) -> go.Figure:
     """log q − log p on the same grid by several estimators, side by side with one colour scale (that
     of the first panel over the cells in ``focus`` (H, W) if given, so a baseline exploding far from
     the data does not wash the others out). panels: name -> (H, W); ``subtitles`` (e.g. the error) go
-    under each name; ``points`` (n, 2) on top."""
+    under each name; ``points`` (n, 2) on top. ``log_density``: the panels are log-densities, drawn on
+    one sequential scale from the highest value down by DENSITY_SPAN nats."""
     if not panels:
         raise ValueError("nothing to compare: no panels")
     names = list(panels)
     k = len(names)
-    limit = symmetric_range(panels[names[0]], focus=focus)
+    if log_density:
+        top = max(float(np.nanmax(np.where(np.isfinite(v), v, -np.inf))) for v in panels.values())
+        limit: float | tuple[float, float] = (top - DENSITY_SPAN, top)
+    else:
+        limit = symmetric_range(panels[names[0]], focus=focus)
     gap = 0.04
     width = (1 - gap * (k - 1)) / k
     traces, layout = [], dict(annotations=[])
@@ -100,7 +113,8 @@ def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarr
         layout["yaxis" if i == 1 else f"yaxis{i}"] = dict(anchor=xa, range=[float(ys[0]), float(ys[-1])],
                                                           scaleanchor=xa, scaleratio=1, constrain="domain",
                                                           title=dict(text=labels[1] if i == 1 else ""))
-        traces.append(_heatmap(xs, ys, panels[name], limit, "nats" if i == k else None, xaxis=xa, yaxis=ya, name=name))
+        traces.append(_heatmap(xs, ys, panels[name], limit, ("log density" if log_density else "nats") if i == k else None,
+                               xaxis=xa, yaxis=ya, name=name))
         if points is not None:
             traces.append(dict(type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", xaxis=xa, yaxis=ya,
                                hoverinfo="skip", showlegend=False, marker=dict(size=2, color=PARTICLES)))
@@ -108,7 +122,7 @@ def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarr
         layout["annotations"].append(dict(text=text, x=x0 + width / 2, y=1.0, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", showarrow=False))
     layout.update(height=height, margin=dict(l=40, r=10, t=70, b=40), plot_bgcolor="white",
-                  title=dict(text="log q(x) − log p(x)", y=0.99))
+                  title=dict(text=title, y=0.99))
     return go.Figure(dict(data=traces, layout=layout))
 
 
@@ -169,4 +183,17 @@ def mi_figure(truth: float | None, estimate: float, one_step: float | None, stde
                                      line=dict(color="black", dash="dash", width=2)))
         layout["annotations"].append(dict(text=f"truth {truth:.2f}", x=truth, yref="paper", y=1.0, showarrow=False,
                                           yanchor="bottom"))
+    return go.Figure(dict(data=[bars], layout=layout))
+
+
+def bits_figure(bits: dict[str, float], names: dict[str, str] | None = None, height: int = 240) -> go.Figure:
+    """Horizontal bars of held-out bits per dimension per density model (lower is better)."""
+    keys = list(bits)
+    labels = [names.get(k, k) if names else k for k in keys]
+    values = [bits[k] for k in keys]
+    bars = dict(type="bar", orientation="h", y=labels, x=values, text=[f"{v:.3f}" for v in values],
+                textposition="inside", insidetextanchor="end", textfont=dict(color="white"),
+                marker=dict(color=["#7f7f7f", "#ff7f0e", "#1f77b4"][:len(keys)]))
+    layout = dict(title=dict(text="Held-out bits per dimension (lower is better)"), height=height, showlegend=False,
+                  margin=dict(l=40, r=30, t=50, b=40), xaxis=dict(title=dict(text="bits / dimension")))
     return go.Figure(dict(data=[bars], layout=layout))
