@@ -13,7 +13,6 @@ from otcore.dre.config import BRIDGE_FLOW
 from otcore.dre.maps import plane_grid
 from otcore.projection import identity_view
 from otcore.viz.density import bits_figure, comparison_figure
-from otcore.viz.training import loss_figure, progress
 from ui import jobs, live, page, state, threads
 from ui.page import default
 
@@ -42,15 +41,6 @@ def chosen_data(choice: str) -> tuple[torch.Tensor | None, str]:
     if pair is None:
         return None, ""
     return pair.Q, pair.label_q
-
-
-def render_job(job: jobs.Job, rows: list[dict]) -> None:
-    live.status_line(job)
-    if rows:
-        live.progress_bars(progress(rows))
-        trained = [r for r in rows if r.get("stage") != "one-step"]
-        st.plotly_chart(loss_figure(trained, title=f"Bridge flow, then ratio network — {len(trained)} steps"),
-                        width="stretch", key="energy_loss_chart")
 
 
 def show_result(result, label: str, points: torch.Tensor | None) -> None:
@@ -90,20 +80,18 @@ def render() -> None:
     holdout = float(c[3].number_input("Held-out share", 0.05, 0.5, step=0.05, key=default("energy_holdout", 0.2)))
     data, label = chosen_data(choice)
     job = jobs.get_job(ENERGY_JOB)
-    b = st.columns(3)
-    if data is None:
-        st.info("Choose P and Q on the Distributions page first, or pick the built-in digits.")
-    elif b[0].button("Run", key="energy_btn_run", type="primary", disabled=job.running):
+
+    def start() -> None:
         job.start(lambda: energy_steps(job.context, data, flow_steps, steps, holdout),
                   context={"label": label, "points": data[:1000] if data.shape[1] == 2 else None})
         st.rerun()
-    if b[1].button("Stop", key="energy_btn_stop", disabled=not job.running):
-        job.stop(wait=5.0)
-        st.rerun()
-    if b[2].button("Reset", key="energy_btn_reset", disabled=job.status == jobs.IDLE):
-        job.reset()
-        st.rerun()
-    live.live_panel(job, render_job)
+
+    if data is None:
+        st.info("Choose P and Q on the Distributions page first, or pick the built-in digits.")
+    else:
+        live.run_controls(job, "energy", start)
+    live.live_panel(job, lambda job, rows: live.stages_view(job, rows, title="Bridge flow, then ratio network",
+                                                            chart_key="energy_loss_chart"))
     result = job.context.get("result")
     if result is not None:
         show_result(result, job.context.get("label", ""), job.context.get("points"))

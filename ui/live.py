@@ -73,3 +73,27 @@ def training_view(job: Job, rows: list[dict[str, Any]], *, planned: dict[str, in
         st.plotly_chart(loss_figure(rows), width="stretch", key=chart_key or f"loss_{job.name}")
     else:
         st.info("No steps yet: the loss chart appears with the first training step.")
+
+
+def stages_view(job: Job, rows: list[dict[str, Any]], *, title: str, chart_key: str) -> None:
+    """Status, a progress bar per stage and the loss chart of a staged run (bridge flow, ratio, …);
+    one-fit stages (the one-step baseline) get a progress bar but no curve."""
+    status_line(job)
+    if rows:
+        progress_bars(progress(rows))
+        curves = [r for r in rows if r.get("stage_steps", 0) > 1]
+        st.plotly_chart(loss_figure(curves, title=f"{title} — {len(curves)} steps"), width="stretch", key=chart_key)
+
+
+def run_controls(job: Job, prefix: str, start: Callable[[], None]) -> None:
+    """Run / Stop / Reset buttons (keys ``{prefix}_btn_run`` …) for a job that is run, not resumed;
+    ``start`` starts it (and may show an error instead)."""
+    b = st.columns(3)
+    if b[0].button("Run", key=f"{prefix}_btn_run", type="primary", disabled=job.running):
+        start()
+    if b[1].button("Stop", key=f"{prefix}_btn_stop", disabled=not job.running):
+        job.stop(wait=5.0)
+        st.rerun()
+    if b[2].button("Reset", key=f"{prefix}_btn_reset", disabled=job.status == IDLE):
+        job.reset()
+        st.rerun()

@@ -11,7 +11,6 @@ import otcore
 from otcore.dre import DensityRatioConfig, MutualInformationRun
 from otcore.dre.config import BRIDGE_FLOW
 from otcore.viz.density import mi_figure
-from otcore.viz.training import loss_figure, progress
 from ui import jobs, live, page, threads
 from ui.page import default
 
@@ -46,33 +45,21 @@ def render() -> None:
     flow_steps = int(c[3].number_input("Bridge flow steps", 50, 10000, step=50, key=default("mi_flow_steps", 400)))
     steps = int(c[4].number_input("Ratio steps", 50, 5000, step=50, key=default("mi_steps", 400)))
     mi_job = jobs.get_job(MI_JOB)
-    b = st.columns(3)
-    if b[0].button("Run", key="mi_btn_run", type="primary", disabled=mi_job.running):
+
+    def start() -> None:
         try:
             z = otcore.correlated_pairs(dim, truth).sample(n, seed=0)
         except ValueError as err:
             st.error(str(err))
-        else:
-            h = dim // 2
-            mi_job.start(lambda: mi_steps(mi_job.context, z[:, :h], z[:, h:], flow_steps, steps),
-                         context={"truth": truth, "dim": dim})
-            st.rerun()
-    if b[1].button("Stop", key="mi_btn_stop", disabled=not mi_job.running):
-        mi_job.stop(wait=5.0)
-        st.rerun()
-    if b[2].button("Reset", key="mi_btn_reset", disabled=mi_job.status == jobs.IDLE):
-        mi_job.reset()
+            return
+        h = dim // 2
+        mi_job.start(lambda: mi_steps(mi_job.context, z[:, :h], z[:, h:], flow_steps, steps),
+                     context={"truth": truth, "dim": dim})
         st.rerun()
 
-    def render_mi(job: jobs.Job, rows: list[dict]) -> None:
-        live.status_line(job)
-        if rows:
-            live.progress_bars(progress(rows))
-            trained = [r for r in rows if r.get("stage") != "one-step"]   # the baseline is one fit, not a curve
-            st.plotly_chart(loss_figure(trained, title=f"Bridge flow, then ratio network — {len(trained)} steps"),
-                            width="stretch", key="mi_loss_chart")
-
-    live.live_panel(mi_job, render_mi)
+    live.run_controls(mi_job, "mi", start)
+    live.live_panel(mi_job, lambda job, rows: live.stages_view(job, rows, title="Bridge flow, then ratio network",
+                                                               chart_key="mi_loss_chart"))
     result = mi_job.context.get("result")
     if result is not None:
         true_mi = mi_job.context.get("truth")
@@ -88,5 +75,6 @@ def render() -> None:
                 st.metric("One-step classifier (nats)", f"{result.one_step:.3f}",
                           f"{100 * (result.one_step / true_mi - 1):+.1f}% vs truth", delta_color="off")
             st.caption(f"{result.n_train} training pairs, {result.n_test} held-out pairs (± {result.stderr:.3f} "
-                       f"standard error), {result.seconds:.0f} s. The one-step classifier saturates when the "
-                       "log-ratio is tens of nats; the small steps of the bridge do not.")
+                       f"standard error), {result.seconds:.0f} s. At a few nats both estimators land close; at tens "
+                       "of nats the one-step classifier saturates (d = 80, 20 nats: 38–43 % too low in "
+                       "bench/results/dre.md) while the bridge's small steps stay within a few per cent.")
