@@ -20,7 +20,7 @@ from ..gaussians import correlated_pairs
 from ..loading import load_samples
 from .config import BRIDGE_FLOW, DensityRatioConfig
 from .energy import fit_energy_density, load_digits_dequantized
-from .mutual_information import estimate_mutual_information
+from .mutual_information import SIGN, estimate_mutual_information
 from .ratio import DensityRatio
 from .trainer import DensityRatioTrainer
 
@@ -137,6 +137,8 @@ def add_mi_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=20000, help="joint samples drawn for --task")
     p.add_argument("--seed", type=int, default=0, help="seed of the estimate (and of --task's samples)")
     p.add_argument("--no-one-step", action="store_true", help="skip the one-step classifier baseline")
+    p.add_argument("--direction", choices=list(SIGN), default="joint-to-product",
+                   help="the bridge: from the joint pairs to the product of marginals (method.md) or back")
     _bridge_flags(p)
     p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -164,7 +166,8 @@ def cmd_mi(args: argparse.Namespace) -> int:
     else:
         raise ValueError("give --x and --y (paired files) or --task D:MI")
     bar = _Bar()
-    r = estimate_mutual_information(x, y, one_step=not args.no_one_step, seed=args.seed, **_bridge_configs(args),
+    r = estimate_mutual_information(x, y, one_step=not args.no_one_step, seed=args.seed, direction=args.direction,
+                                    **_bridge_configs(args),
                                     callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     out = {"estimate_nats": r.estimate, "stderr": r.stderr, "estimate_bits": r.bits, "one_step_nats": r.one_step,
            "truth_nats": truth, "n_train": r.n_train, "n_test": r.n_test, "seconds": round(r.seconds, 1)}
