@@ -33,10 +33,11 @@ def render() -> None:
     """The tab: task settings, Run / Stop / Reset, the live chart, estimate vs truth vs one step."""
     page.explain(
         "**Mutual information** of paired data (x, y) is the KL divergence between their joint distribution "
-        "and the product of the marginals (y shuffled against x). Here the bridge runs from the product "
-        "(t = 0, freely resampled) to the joint (t = 1) and the estimate averages the learned log-ratio over "
-        "held-out pairs. The test task: d/2 independent pairs of standard normals with correlation ρ.",
-        r"I(X;Y)=\mathbb{E}_{p(x,y)}\Big[\log\frac{p(x,y)}{p(x)\,p(y)}\Big]=\mathbb{E}_{p(x,y)}\Big[\int_0^1 r(z,s)\,ds\Big]",
+        "and the product of the marginals (y shuffled against x). Here the bridge runs from the joint pairs "
+        "(t = 0) to the product (t = 1, fresh reshuffles) and the estimate averages minus the learned "
+        "log-ratio over held-out pairs. The test task: d/2 independent pairs of standard normals with "
+        "correlation ρ.",
+        r"I(X;Y)=\mathbb{E}_{p(x,y)}\Big[\log\frac{p(x,y)}{p(x)\,p(y)}\Big]=-\mathbb{E}_{p(x,y)}\Big[\int_0^1 r(z,s)\,ds\Big]",
         r"I=-\tfrac{d}{4}\log(1-\rho^2)")
     c = st.columns(5)
     dim = int(c[0].number_input("Dimension d (even)", 2, 80, step=2, key=default("mi_dim", 10)))
