@@ -55,7 +55,7 @@ def test_ratio_refuses_points_of_another_dimension_and_a_file_that_is_not_a_rati
 
 def test_mi_on_a_task_and_on_paired_files(tmp_path, capsys):
     assert main(["mi", "--task", "4:1", "--n", "600", "--flow-steps", "30", "--steps", "30", "--threads", "1",
-                 "--direction", "product-to-joint",
+                 "--direction", "joint-to-product",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["truth_nats"] == 1.0 and np.isfinite(out["estimate_nats"]) and out["one_step_nats"] is not None

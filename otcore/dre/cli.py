@@ -137,8 +137,8 @@ def add_mi_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=20000, help="joint samples drawn for --task")
     p.add_argument("--seed", type=int, default=0, help="seed of the estimate (and of --task's samples)")
     p.add_argument("--no-one-step", action="store_true", help="skip the one-step classifier baseline")
-    p.add_argument("--direction", choices=list(SIGN), default="joint-to-product",
-                   help="the bridge: from the joint pairs to the product of marginals (method.md) or back")
+    p.add_argument("--direction", choices=list(SIGN), default="product-to-joint",
+                   help="the bridge: from the product of marginals to the joint pairs, or back (method.md's order)")
     _bridge_flags(p)
     p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
