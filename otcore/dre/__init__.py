@@ -5,6 +5,7 @@ from .bridge import Bridge, bridge_samples
 from .config import DensityRatioConfig, DensityRatioError
 from .energy import EnergyDensity, EnergyDensityRun, EnergyStep, fit_energy_density, load_digits_dequantized
 from .mutual_information import MIStep, MutualInformation, MutualInformationRun, estimate_mutual_information
+from .staged import StagedRun, StageStep
 from .ratio import DensityRatio
 from .trainer import DensityRatioTrainer, RatioStepMetrics, RatioValidation, fit_density_ratio
 
@@ -13,4 +14,5 @@ __all__ = [
     "RatioValidation", "fit_density_ratio", "Bridge", "bridge_samples", "OneStepRatio", "fit_one_step_ratio",
     "kernel_log_ratio", "gaussian_log_ratio", "MutualInformation", "MutualInformationRun", "MIStep", "estimate_mutual_information",
     "EnergyDensity", "EnergyDensityRun", "EnergyStep", "fit_energy_density", "load_digits_dequantized",
+    "StagedRun", "StageStep",
 ]

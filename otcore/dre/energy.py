@@ -9,9 +9,8 @@ Gaussian alone and against the one-step classifier's log p(x) + r(x).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -24,6 +23,7 @@ from .baselines import OneStepRatio, fit_one_step_ratio
 from .bridge import check_samples
 from .config import BRIDGE_FLOW, DensityRatioConfig, DensityRatioError
 from .ratio import DensityRatio
+from .staged import StagedRun, StageStep
 from .trainer import DensityRatioTrainer
 
 MODELS = ("gaussian", "one_step", "infinitesimal")
@@ -68,24 +68,17 @@ class GaussianSampler:
         return self.gaussian.sample(n, seed=int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
 
 
-@dataclass
-class EnergyStep:
-    """One training step of an energy-density run (for live charts)."""
-    stage: str            # 'flow' (the bridge from the Gaussian to the data), 'ratio' or 'one-step'
-    step: int             # steps done in this stage
-    stage_steps: int      # steps this stage will take
-    loss: float           # the stage's training loss at this step
-    elapsed: float        # seconds since the run started
+#: one step of an energy-density run
+EnergyStep = StageStep
 
 
-class EnergyDensityRun:
+class EnergyDensityRun(StagedRun):
     """Step-wise :func:`fit_energy_density`: ``run()`` yields :class:`EnergyStep` through the stages
     (bridge flow, time score, one-step baseline); ``result()`` once ``done``."""
 
     def __init__(self, data: torch.Tensor, *, test: torch.Tensor | None = None, holdout: float = 0.2,
                  config: DensityRatioConfig = DensityRatioConfig(), flow_config: FlowConfig = BRIDGE_FLOW,
                  one_step: bool = True, seed: int = 0, device: str | torch.device = "cpu"):
-        self._start = time.perf_counter()
         data = check_samples("data", data, minimum=20)
         if test is None:
             if not 0 < holdout < 0.9:
@@ -100,59 +93,22 @@ class EnergyDensityRun:
         self.sampler = GaussianSampler(self.base)
         self._gen = torch.Generator().manual_seed(seed)
         self.config, self.flow_config = config.replace(seed=config.seed + seed), flow_config.replace(seed=flow_config.seed + seed)
-        self.one_step, self.device = one_step, device
+        self.device = device
         P = self.sampler(max(len(data), 2000), self._gen)
-        self.flow_trainer = Trainer(P, data, self.flow_config, device=device)
-        self.ratio_trainer: DensityRatioTrainer | None = None
-        self.flow: OTFlow | None = None
+        super().__init__(Trainer(P, data, self.flow_config, device=device), self.flow_config, one_step)
         self._clf: OneStepRatio | None = None
-        self.stage = "flow"
         self._result: EnergyDensity | None = None
 
-    @property
-    def done(self) -> bool:
-        return self.stage == "done"
+    def _ratio_trainer(self, flow: OTFlow) -> DensityRatioTrainer:
+        return DensityRatioTrainer(flow, self.sampler, self.data, self.config, device=self.device)
 
-    def run(self, n_steps: int | None = None) -> Iterator[EnergyStep]:
-        """Advance up to ``n_steps`` steps (all if None), yielding one :class:`EnergyStep` per step."""
-        done = 0
-        while not self.done and (n_steps is None or done < n_steps):
-            yield self.step()
-            done += 1
-
-    def step(self) -> EnergyStep:
-        stage = self.stage
-        if stage == "flow":
-            m = self.flow_trainer.step()
-            out = EnergyStep("flow", m.global_step, self.flow_config.warm_steps + self.flow_config.refine_steps,
-                             float(next(iter(m.losses.values()))), 0.0)
-            if self.flow_trainer.stage == "diverged":
-                raise DensityRatioError(f"the bridge flow diverged: {self.flow_trainer.stop_reason}")
-            if self.flow_trainer.done:
-                self.flow = self.flow_trainer.flow
-                self.flow_trainer.close()
-                self.ratio_trainer = DensityRatioTrainer(self.flow, self.sampler, self.data, self.config, device=self.device)
-                self.stage = "ratio"
-        elif stage == "ratio":
-            m = self.ratio_trainer.step()
-            if self.ratio_trainer.stop_reason is not None:
-                raise DensityRatioError(self.ratio_trainer.stop_reason)
-            out = EnergyStep("ratio", m.step, m.steps, m.loss, 0.0)
-            if self.ratio_trainer.done:
-                self.stage = "one-step" if self.one_step else "done"
-        elif stage == "one-step":
-            self._clf = fit_one_step_ratio(self.sampler(4 * len(self.data), self._gen), self.data, self.config,
-                                           device=self.device)
-            out = EnergyStep("one-step", 1, 1, self._clf.val_loss, 0.0)
-            self.stage = "done"
-        else:
-            raise RuntimeError("the energy-density run has finished")
-        out.elapsed = time.perf_counter() - self._start
-        return out
+    def _one_step(self) -> EnergyStep:
+        self._clf = fit_one_step_ratio(self.sampler(4 * len(self.data), self._gen), self.data, self.config,
+                                       device=self.device)
+        return EnergyStep("one-step", 1, 1, self._clf.val_loss, 0.0)
 
     def result(self) -> EnergyDensity:
-        if not self.done:
-            raise RuntimeError(f"the run is still at stage {self.stage!r}; drain run() first")
+        self._check_done()
         if self._result is None:
             ratio = self.ratio_trainer.ratio
             log_p = self.base.log_prob(self.test)
@@ -162,11 +118,8 @@ class EnergyDensityRun:
             d = self.data.shape[1]
             bpd = {k: v / (d * math.log(2)) for k, v in nll.items()}
             self._result = EnergyDensity(self.base, ratio, self._clf, self.flow, nll, bpd, len(self.data),
-                                         len(self.test), time.perf_counter() - self._start)
+                                         len(self.test), self.elapsed())
         return self._result
-
-    def close(self) -> None:
-        self.flow_trainer.close()
 
 
 def fit_energy_density(data: torch.Tensor, *, test: torch.Tensor | None = None, holdout: float = 0.2,

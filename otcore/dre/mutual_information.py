@@ -20,9 +20,8 @@ slices that differ by a fraction of a nat, a well-posed classification, and the 
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 
@@ -33,7 +32,8 @@ from .baselines import fit_one_step_ratio
 from .bridge import check_samples
 from .config import BRIDGE_FLOW, DensityRatioConfig, DensityRatioError
 from .ratio import DensityRatio
-from .trainer import DensityRatioTrainer
+from .staged import StagedRun, StageStep
+from .trainer import DensityRatioTrainer, RatioStepMetrics
 
 
 
@@ -89,18 +89,11 @@ class ProductSampler:
         return torch.cat([self.x[i], self.y[j]], 1)
 
 
-@dataclass
-class MIStep:
-    """One training step of a mutual-information run (for live charts)."""
-    stage: str            # 'flow' (the bridge), 'ratio' (the time score) or 'one-step' (the baseline)
-    step: int             # steps done in this stage
-    stage_steps: int      # steps this stage will take
-    loss: float           # the stage's training loss at this step
-    elapsed: float        # seconds since the run started
-    estimate: float | None = None   # held-out KL(joint ‖ product) of the ratio net when validated, nats
+#: one step of a mutual-information run; ``estimate`` is the held-out MI of the ratio net when validated
+MIStep = StageStep
 
 
-class MutualInformationRun:
+class MutualInformationRun(StagedRun):
     """Step-wise :func:`estimate_mutual_information`: ``run()`` yields :class:`MIStep` through the
     three stages (bridge flow, time score, one-step baseline); ``result()`` once ``done``."""
 
@@ -108,7 +101,6 @@ class MutualInformationRun:
                  flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True, holdout: float = 0.2,
                  product_copies: int = 2, seed: int = 0, device: str | torch.device = "cpu",
                  direction: str = "product-to-joint"):
-        self._start = time.perf_counter()
         x = check_samples("x", x, minimum=50)
         y = check_samples("y", y, minimum=50)
         if len(x) != len(y):
@@ -138,88 +130,44 @@ class MutualInformationRun:
         self.product = _shuffled(self.joint[:, :dx], self.joint[:, dx:], product_copies, gen)
         self.product_val = _shuffled(self.joint_val[:, :dx], self.joint_val[:, dx:], product_copies, gen)
         self.sampler = ProductSampler(self.joint[:, :dx], self.joint[:, dx:])
-        self.stage = "flow"
         ends = (self.product, self.joint) if direction == "product-to-joint" else (self.joint, self.product)
-        self.flow_trainer = Trainer(*ends, self.flow_config, device=device)
-        self.ratio_trainer: DensityRatioTrainer | None = None
-        self.times = {"flow": 0.0, "ratio": 0.0, "one-step": 0.0}
+        super().__init__(Trainer(*ends, self.flow_config, device=device), self.flow_config, one_step)
         self._one_step_value: float | None = None
         self._result: MutualInformation | None = None
 
-    @property
-    def done(self) -> bool:
-        return self.stage == "done"
+    def _ratio_trainer(self, flow: OTFlow) -> DensityRatioTrainer:
+        # validation pairs pick the best weights; the test pairs are kept for the estimate alone
+        if self.direction == "product-to-joint":
+            return DensityRatioTrainer(flow, self.sampler, self.joint, self.config,
+                                       validation=(self.product_val, self.joint_val), device=self.device)
+        # the joint pairs pushed along the bridge, fresh product samples as the last slice
+        fresh = self.sampler(PRODUCT_TARGET * len(self.joint), torch.Generator().manual_seed(self.config.seed))
+        return DensityRatioTrainer(flow, self.joint, fresh, self.config,
+                                   validation=(self.joint_val, self.product_val), device=self.device)
 
-    def _elapsed(self) -> float:
-        return time.perf_counter() - self._start
+    def _ratio_estimate(self, m: RatioStepMetrics) -> float | None:
+        if m.validation is None:
+            return None
+        return m.validation.kl_qp if self.direction == "product-to-joint" else m.validation.kl_pq
 
-    def run(self, n_steps: int | None = None) -> Iterator[MIStep]:
-        """Advance up to ``n_steps`` steps (all if None), yielding one :class:`MIStep` per step."""
-        done = 0
-        while not self.done and (n_steps is None or done < n_steps):
-            yield self.step()
-            done += 1
-
-    def step(self) -> MIStep:
-        began = time.perf_counter()
-        stage = self.stage
-        if stage == "flow":
-            m = self.flow_trainer.step()
-            out = MIStep("flow", m.global_step, self.flow_config.warm_steps + self.flow_config.refine_steps,
-                         float(next(iter(m.losses.values()))), 0.0)
-            if self.flow_trainer.stage == "diverged":
-                raise DensityRatioError(f"the bridge flow diverged: {self.flow_trainer.stop_reason}")
-            if self.flow_trainer.done:
-                self.flow = self.flow_trainer.flow
-                self.flow_trainer.close()
-                # validation pairs pick the best weights; the test pairs are kept for the estimate alone
-                if self.direction == "product-to-joint":
-                    self.ratio_trainer = DensityRatioTrainer(self.flow, self.sampler, self.joint, self.config,
-                                                             validation=(self.product_val, self.joint_val),
-                                                             device=self.device)
-                else:   # the joint pairs pushed along the bridge, fresh product samples as the last slice
-                    fresh = self.sampler(PRODUCT_TARGET * len(self.joint), torch.Generator().manual_seed(self.config.seed))
-                    self.ratio_trainer = DensityRatioTrainer(self.flow, self.joint, fresh, self.config,
-                                                             validation=(self.joint_val, self.product_val),
-                                                             device=self.device)
-                self.stage = "ratio"
-        elif stage == "ratio":
-            m = self.ratio_trainer.step()
-            if self.ratio_trainer.stop_reason is not None:
-                raise DensityRatioError(self.ratio_trainer.stop_reason)
-            out = MIStep("ratio", m.step, m.steps, m.loss, 0.0,
-                         None if m.validation is None else
-                         m.validation.kl_qp if self.direction == "product-to-joint" else m.validation.kl_pq)
-            if self.ratio_trainer.done:
-                self.stage = "one-step" if self.one_step else "done"
-        elif stage == "one-step":
-            clf = fit_one_step_ratio(self.product, self.joint, self.config,
-                                     validation=(self.product_val, self.joint_val), device=self.device)
-            self._one_step_value = float(clf.log_ratio(self.joint_test).mean())
-            out = MIStep("one-step", 1, 1, clf.val_loss, 0.0, self._one_step_value)
-            self.stage = "done"
-        else:
-            raise RuntimeError("the mutual-information run has finished")
-        self.times[stage] += time.perf_counter() - began
-        out.elapsed = self._elapsed()
-        return out
+    def _one_step(self) -> MIStep:
+        clf = fit_one_step_ratio(self.product, self.joint, self.config,
+                                 validation=(self.product_val, self.joint_val), device=self.device)
+        self._one_step_value = float(clf.log_ratio(self.joint_test).mean())
+        return MIStep("one-step", 1, 1, clf.val_loss, 0.0, self._one_step_value)
 
     def result(self) -> MutualInformation:
-        if not self.done:
-            raise RuntimeError(f"the run is still at stage {self.stage!r}; drain run() first")
+        self._check_done()
         if self._result is None:
             ratio = self.ratio_trainer.ratio
             values = SIGN[self.direction] * ratio.log_ratio(self.joint_test)
             self._result = MutualInformation(
                 estimate=float(values.mean()), stderr=float(values.std() / len(values) ** 0.5),
                 one_step=self._one_step_value, n_train=len(self.joint), n_test=len(self.joint_test),
-                seconds=self._elapsed(), flow_seconds=self.times["flow"], ratio_seconds=self.times["ratio"],
+                seconds=self.elapsed(), flow_seconds=self.times["flow"], ratio_seconds=self.times["ratio"],
                 one_step_seconds=self.times["one-step"], ratio=ratio, flow=self.flow, mean=self.mean, std=self.std,
                 direction=self.direction)
         return self._result
-
-    def close(self) -> None:
-        self.flow_trainer.close()
 
 
 def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
