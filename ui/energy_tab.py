@@ -26,12 +26,7 @@ def energy_steps(context: dict, data: torch.Tensor, flow_steps: int, steps: int,
     threads.configure()
     run = EnergyDensityRun(data, holdout=holdout, config=DensityRatioConfig(steps=steps),
                            flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps))
-    context["run"] = run
-    try:
-        yield from run.run()
-    finally:
-        run.close()
-    context["result"] = run.result()
+    yield from run.steps_then_result(context)
 
 
 def chosen_data(choice: str) -> tuple[torch.Tensor | None, str]:

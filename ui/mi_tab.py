@@ -21,12 +21,7 @@ def mi_steps(context: dict, x: torch.Tensor, y: torch.Tensor, flow_steps: int, s
     threads.configure()
     run = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps),
                                flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
-    context["run"] = run
-    try:
-        yield from run.run()
-    finally:
-        run.close()
-    context["result"] = run.result()
+    yield from run.steps_then_result(context)
 
 
 def render() -> None:

@@ -131,13 +131,7 @@ def fit_energy_density(data: torch.Tensor, *, test: torch.Tensor | None = None, 
     ``callback`` sees every training step (:class:`EnergyStep`). Step-wise: :class:`EnergyDensityRun`."""
     run = EnergyDensityRun(data, test=test, holdout=holdout, config=config, flow_config=flow_config,
                            one_step=one_step, seed=seed, device=device)
-    try:
-        for m in run.run():
-            if callback is not None:
-                callback(m)
-    finally:
-        run.close()
-    return run.result()
+    return run.finish(callback)
 
 
 def load_digits_dequantized(seed: int = 0) -> torch.Tensor:

@@ -186,10 +186,4 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
     """
     run = MutualInformationRun(x, y, config=config, flow_config=flow_config, one_step=one_step, holdout=holdout,
                                product_copies=product_copies, seed=seed, device=device, direction=direction)
-    try:
-        for m in run.run():
-            if callback is not None:
-                callback(m)
-    finally:
-        run.close()
-    return run.result()
+    return run.finish(callback)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from ..config import FlowConfig
 from ..flow import OTFlow
@@ -92,6 +92,29 @@ class StagedRun:
         self.times[stage] += time.perf_counter() - began
         out.elapsed = self.elapsed()
         return out
+
+    def finish(self, callback: Callable[[StageStep], None] | None = None) -> Any:
+        """Run every remaining step (``callback`` sees each), close, and return :meth:`result`."""
+        try:
+            for m in self.run():
+                if callback is not None:
+                    callback(m)
+        finally:
+            self.close()
+        return self.result()
+
+    def steps_then_result(self, context: dict) -> Iterator[StageStep]:
+        """For background jobs: yield every remaining step, close, then put the result in
+        ``context['result']``."""
+        context["run"] = self
+        try:
+            yield from self.run()
+        finally:
+            self.close()
+        context["result"] = self.result()
+
+    def result(self) -> Any:
+        raise NotImplementedError
 
     def _check_done(self) -> None:
         if not self.done:
