@@ -47,6 +47,18 @@ def wait_for(at, key):
     return job
 
 
+def run_job(at, button, key):
+    """Open the page, press ``button``, wait for job ``key`` to finish and redraw; returns the job."""
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    at.button(key=button).click().run()
+    job = wait_for(at, key)
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception
+    return job
+
+
 def test_without_a_flow_the_page_links_to_train(at):
     at.switch_page(PAGE).run()
     assert not at.exception
@@ -60,13 +72,7 @@ def test_without_a_flow_the_page_links_to_train(at):
 def test_start_trains_the_ratio_and_draws_maps_baselines_and_errors(at):
     at.session_state["pair"] = gaussian_pair()
     at.session_state["flow"] = FlowEntry(tiny_flow(), "uploaded", time.time())
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    at.button(key="dre_btn_start").click().run()
-    job = wait_for(at, "ratio")
-    assert job.status == "finished", job.error
-    at.run()
-    assert not at.exception
+    run_job(at, "dre_btn_start", "ratio")
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     titles = [s["layout"].get("title", {}).get("text", "") for s in specs]
     assert any(t.startswith("Ratio network") for t in titles)
@@ -89,11 +95,8 @@ def test_three_dimensional_data_are_shown_on_a_chosen_slice_through_the_mean(at)
     q = otcore.Gaussian(np.array([2.0, 0.0, 5.0]), np.diag([0.5, 1.0, 2.0]))
     at.session_state["pair"] = make_pair(p.sample(400, seed=0), q.sample(400, seed=1), gaussians=(p, q))
     at.session_state["flow"] = FlowEntry(tiny_flow(3), "uploaded", time.time())
-    at.switch_page(PAGE).run()
-    at.button(key="dre_btn_start").click().run()
-    assert wait_for(at, "ratio").status == "finished"
-    at.run()
-    assert not at.exception and at.radio(key="dre_slice").value == "principal plane (PCA)"
+    run_job(at, "dre_btn_start", "ratio")
+    assert at.radio(key="dre_slice").value == "principal plane (PCA)"
     assert any("slice of R^d" in c.value for c in at.caption)
     at.radio(key="dre_slice").set_value("two coordinates").run()
     at.number_input(key="dre_slice_i").set_value(3).run()
@@ -116,12 +119,7 @@ def test_a_flow_of_another_dimension_is_refused(at):
 
 
 def test_mutual_information_section_runs_and_shows_estimate_vs_truth(at):
-    at.switch_page(PAGE).run()
-    at.button(key="mi_btn_run").click().run()
-    job = wait_for(at, "mi")
-    assert job.status == "finished", job.error
-    at.run()
-    assert not at.exception
+    run_job(at, "mi_btn_run", "mi")
     spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "Mutual information (nats)")
     assert spec["layout"]["shapes"][0]["x0"] == 1.0
@@ -132,13 +130,7 @@ def test_energy_density_of_the_pair_q_shows_bits_per_dimension_and_maps(at):
     at.session_state["pair"] = gaussian_pair()
     for key, value in dict(energy_flow_steps=30, energy_steps=30).items():
         at.session_state[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    at.button(key="energy_btn_run").click().run()
-    job = wait_for(at, "energy")
-    assert job.status == "finished", job.error
-    at.run()
-    assert not at.exception
+    run_job(at, "energy_btn_run", "energy")
     table = next(d.value for d in at.dataframe if "bits / dim" in d.value.columns)
     assert list(table["model"]) == ["Gaussian base alone", "Gaussian × one-step ratio", "Gaussian × bridge ratio"]
     maps = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
