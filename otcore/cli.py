@@ -59,7 +59,6 @@ class _Progress:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
     config = _config_from_args(args)
     src = resolve_source(args.source, args.n, args.data_seed)
     tgt = resolve_source(args.target, args.n, args.data_seed + 1)
@@ -146,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
     train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    train.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    train.add_argument("--seconds", dest="budget_s", type=float, default=argparse.SUPPRESS, metavar="S",
+                       help="wall-clock budget of the whole training (the same as --budget-s)")
     _add_config_flags(train)
     train.set_defaults(func=cmd_train)
 

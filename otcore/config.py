@@ -19,9 +19,14 @@ class FlowConfig:
     blocks: int = field(default=4, metadata={"help": "K grid blocks 0 = t_0 < … < t_K = 1 (bridge distributions)"})
     steps_per_block: int = field(default=2, metadata={"help": "fixed solver steps inside each block while training"})
     eval_steps: int = field(default=32, metadata={"help": "fixed solver steps over [0, 1] for transport / evaluation"})
-    solver: str = field(default="rk4", metadata={"help": "'rk4' | 'midpoint' | 'euler' (fixed grid) or 'dopri5' (adaptive)"})
+    solver: str = field(default="rk4", metadata={"help": "solver for transport, trajectories and evaluation: 'rk4' | 'midpoint' | 'euler' (fixed grid, eval_steps) or 'dopri5' (adaptive)"})
+    train_solver: str = field(default="rk4", metadata={"help": "fixed-grid solver of training and validation: 'rk4' | 'midpoint' | 'euler'"})
     standardize: bool = field(default=True, metadata={"help": "learn in standardised units (results are in the user's units)"})
     seed: int = field(default=0, metadata={"help": "seeds the network, the splits and every minibatch"})
+    # --- time and threads ------------------------------------------------------------------
+    budget_s: float = field(default=0.0, metadata={"help": "seconds for the whole training (0: run the step counts); the refinement gets refine_share of them"})
+    refine_share: float = field(default=0.3, metadata={"help": "share of budget_s given to the refinement when it runs"})
+    threads: int = field(default=0, metadata={"help": "torch threads of the training thread (0: max(1, (cores − pairing threads) // trainers))"})
     # --- stage 1: warm start, flow matching with minibatch-OT pairing -------------------------
     warm_steps: int = field(default=2000, metadata={"help": "flow-matching steps of the warm start"})
     warm_batch: int = field(default=512, metadata={"help": "flow-matching minibatch size"})
@@ -68,6 +73,15 @@ class FlowConfig:
             raise ValueError("ema must be in [0, 1)")
         if self.solver not in SOLVERS:
             raise ValueError(f"unknown solver {self.solver!r}; choose one of {', '.join(SOLVERS)}")
+        if not SOLVERS.get(self.train_solver, False):
+            fixed = [name for name, grid in SOLVERS.items() if grid]
+            raise ValueError(f"train_solver must be a fixed-grid solver ({', '.join(fixed)}), got {self.train_solver!r}")
+        if not (self.budget_s >= 0 and self.budget_s < float("inf")):
+            raise ValueError(f"FlowConfig.budget_s must be ≥ 0 seconds, got {self.budget_s}")
+        if not 0 <= self.refine_share < 1:
+            raise ValueError(f"FlowConfig.refine_share must be in [0, 1), got {self.refine_share}")
+        if self.threads < 0:
+            raise ValueError(f"FlowConfig.threads must be ≥ 0, got {self.threads}")
         if self.pairing not in PAIRINGS:
             raise ValueError(f"unknown pairing {self.pairing!r}; choose one of {', '.join(PAIRINGS)}")
 

@@ -10,6 +10,7 @@ from .flow import OTFlow
 from .gaussians import Gaussian, l2_uvp, ot_map, w2_squared
 from .integrate import path_kinetic_energy
 from .metrics import energy_distance, exact_ot_cost, inversion_error, straightness
+from .seeding import generator, init_linear_layers
 
 
 @dataclass
@@ -39,13 +40,13 @@ class FlowReport:
 def classifier_kl(a: torch.Tensor, b: torch.Tensor, steps: int = 300, seed: int = 0) -> float:
     """KL(p_a ‖ p_b) ≈ −E r(a) from a small logistic classifier fitted on half of each sample and
     read on the other half. a: (n, d), b: (m, d), in comparable (standardised) units."""
-    torch.manual_seed(seed)
+    gen = generator(seed)
     ha, hb = len(a) // 2, len(b) // 2
-    clf = RatioClassifier(a.shape[1])
+    clf = init_linear_layers(RatioClassifier(a.shape[1]), seed)
     opt = torch.optim.AdamW(clf.parameters(), lr=1e-3, weight_decay=1e-3)
     for _ in range(steps):
-        ia = torch.randint(0, ha, (min(512, ha),))
-        ib = torch.randint(0, hb, (min(512, hb),))
+        ia = torch.randint(0, ha, (min(512, ha),), generator=gen)
+        ib = torch.randint(0, hb, (min(512, hb),), generator=gen)
         loss = logistic_loss(clf, a[ia], b[ib])
         opt.zero_grad()
         loss.backward()

@@ -12,6 +12,7 @@ from .field import VelocityField
 from .files import check_format, network_state, read_standardizer, read_state, save_state, state_bytes
 from .integrate import odeint_at, path_kinetic_energy
 from .scaling import Standardizer
+from .seeding import init_linear_layers
 
 FORMAT = "otflow"
 FORMAT_VERSION = 1
@@ -36,8 +37,7 @@ class OTFlow:
 
     @classmethod
     def new(cls, dim: int, config: FlowConfig, standardizer: Standardizer | None = None) -> "OTFlow":
-        torch.manual_seed(config.seed)
-        field = VelocityField(dim, config.hidden, config.depth, config.time_features)
+        field = init_linear_layers(VelocityField(dim, config.hidden, config.depth, config.time_features), config.seed)
         return cls(field, config, standardizer or Standardizer.identity(dim))
 
     @property

@@ -27,8 +27,10 @@ BASIC = {
     "gamma_start": ("γ at the start of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.005, format="%.4f")),
     "gamma_end": ("γ at the end of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.001, format="%.4f")),
     "seed": ("Seed", "int", dict(min_value=0, max_value=1_000_000, step=1)),
+    "budget_s": ("Time budget, s (0: run the step counts)", "float", dict(min_value=0.0, max_value=86_400.0, step=10.0)),
 }
-CHOICES = {"solver": ["rk4", "midpoint", "euler", "dopri5"], "pairing": ["exact", "sinkhorn", "independent"]}
+CHOICES = {"solver": ["rk4", "midpoint", "euler", "dopri5"], "train_solver": ["rk4", "midpoint", "euler"],
+           "pairing": list(otcore.config.PAIRINGS)}
 
 
 def config_widgets() -> tuple[otcore.FlowConfig | None, str | None]:

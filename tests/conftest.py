@@ -6,6 +6,7 @@ import torch
 # Tests run on 2 cores next to nothing else: one torch thread keeps timings stable and leaves a
 # core for the Streamlit server in app tests.
 torch.set_num_threads(int(os.environ.get("OTFLOW_TEST_THREADS", "1")))
+os.environ.setdefault("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))   # caps the engine's thread rule
 
 
 @pytest.fixture

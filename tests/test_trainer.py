@@ -120,7 +120,7 @@ def test_refinement_ends_early_without_progress_and_keeps_the_best(tiny_config):
     assert "ended early" in trainer.note and trainer.stop_reason is None
     # the last two validations did not improve on the kept flow, which the trainer now holds
     with torch.no_grad():
-        kept = trainer._validate(trainer.field, "refine")
+        kept = trainer.validator(trainer.field).validation
     assert kept.total_fit == pytest.approx(trainer.best.total_fit, rel=1e-6)
 
 
