@@ -35,6 +35,8 @@ class FlowConfig:
     ema: float = field(default=0.9995, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
     pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
     # --- stage 2: Q-flow refinement: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy ------------
+    refine_method: str = field(default="reflow", metadata={"help": "'reflow' (straighten the warm start's paths, keep its map: measured better in d ≥ 16) | 'qflow' (KL classifiers + γ · kinetic energy)"})
+    reflow_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the 'reflow' refinement (cosine-decayed)"})
     refine_steps: int = field(default=100, metadata={"help": "Q-flow refinement steps (directions alternate)"})
     refine_min_dim: int = field(default=3, metadata={"help": "refine only data of at least this dimension: below it minibatch-OT pairing is nearly unbiased and extra warm-start steps measured better"})
     refine_batch: int = field(default=1024, metadata={"help": "particles pushed through the grid per refinement step"})
@@ -62,7 +64,9 @@ class FlowConfig:
         for name in ("warm_steps", "refine_steps", "refine_min_dim", "time_features", "classifier_hidden", "classifier_warmup", "patience"):
             if getattr(self, name) < 0:
                 raise ValueError(f"FlowConfig.{name} must be ≥ 0, got {getattr(self, name)}")
-        for name in ("warm_lr", "refine_lr", "classifier_lr"):
+        if self.refine_method not in ("qflow", "reflow"):
+            raise ValueError(f"unknown refine_method {self.refine_method!r}; choose 'qflow' or 'reflow'")
+        for name in ("warm_lr", "refine_lr", "reflow_lr", "classifier_lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"FlowConfig.{name} must be > 0, got {getattr(self, name)}")
         if not 0 <= self.gamma_end <= self.gamma_start:

@@ -20,6 +20,7 @@ from .config import FlowConfig
 from .device import resolve_device
 from .flow import OTFlow
 from .refine import Refinement
+from .reflow import Reflow
 from .scaling import Standardizer
 from .seeding import generator
 from .validation import VALIDATION_POINTS, KeepBest, Validation, Validator
@@ -29,8 +30,10 @@ WARM, REFINE, DONE, DIVERGED = "warm-start", "refine", "done", "diverged"
 __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATION_POINTS",
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
-#: validations per warm start (at every tenth of the stage, and at its end)
-WARM_VALIDATIONS = 10
+
+#: on an accelerator the step's losses are read back (a host sync) only every this many steps, so
+#: the device runs ahead of Python; between reads a step reports the last losses read
+ACCELERATOR_SYNC_EVERY = 20
 
 
 @dataclass
@@ -117,6 +120,8 @@ class Trainer:
         self.stop_reason: str | None = None   # why training diverged, if it did
         self.note: str | None = None          # e.g. that the refinement ended early (patience)
         self._latest: Validation | None = None
+        self._last_values: dict[str, float] | None = None
+        self._sync_every = 1 if self.device.type == "cpu" else ACCELERATOR_SYNC_EVERY
         if c.warm_steps == 0 and not self._plans[WARM].timed or c.budget_s > 0 and warm_s <= 0:
             self.stage = REFINE
         if self.stage == REFINE and self.refine_planned == 0:
@@ -185,13 +190,19 @@ class Trainer:
         clock.start()
         stage = self._enter(stage_name)
         losses = stage.step(clock.fraction)
-        values = {k: float(v) for k, v in losses.items()}
         clock.steps += 1
         self.global_step += 1
-        if not all(math.isfinite(v) for v in values.values()) or not _finite(stage.field):
-            clock.stop()
-            return self._diverged(stage_name, values)
+        if self.global_step % self._sync_every == 0 or clock.over or self._last_values is None:
+            values = {k: float(v) for k, v in losses.items()}   # reading a loss waits for the device
+            if not all(math.isfinite(v) for v in values.values()):
+                clock.stop()
+                return self._diverged(stage_name, values)
+            self._last_values = values
+        values = dict(self._last_values)
         validation = self._maybe_validate(stage_name, stage, clock)
+        if validation is not None and not (validation.finite and _finite(stage.field)):
+            clock.stop()
+            return self._diverged(stage_name, {**values, "validation": float("nan")})
         took = clock.stop()
         self.elapsed += took
         gamma = values.pop("gamma", None)
@@ -222,22 +233,27 @@ class Trainer:
     def _enter(self, name: str):
         if self._stage_obj is None or self._stage_obj.name != name:
             data = (self.P_train, self.Q_train, self.config, self._gen)
-            self._stage_obj = WarmStart(self.field, *data) if name == WARM else Refinement(self.field, *data)
+            refinement = Reflow if self.config.refine_method == "reflow" else Refinement
+            self._stage_obj = WarmStart(self.field, *data) if name == WARM else refinement(self.field, *data)
             self._next_validation = 0
+            self._last_validation = (0.0, 0.0)
             if name == REFINE:   # the starting point (the kept warm-start weights), measured again with KL
                 self._validate(REFINE, self._stage_obj)
         return self._stage_obj
 
     def _maybe_validate(self, name: str, stage, clock: StageClock) -> Validation | None:
-        if name == WARM:
+        """Stages with ``validations`` (the warm start, the reflow) are validated at each such share
+        of their plan, never more often than every four validation costs; the Q-flow refinement every
+        ``validate_every`` steps, with patience."""
+        if getattr(stage, "validations", None):
             at, cost = self._last_validation
-            due = clock.fraction >= self._next_validation / WARM_VALIDATIONS and clock.seconds - at >= 4 * cost
+            due = clock.fraction >= self._next_validation / stage.validations and clock.seconds - at >= 4 * cost
             if not (due or clock.over):
                 return None
-            while self._next_validation / WARM_VALIDATIONS <= clock.fraction:
+            while self._next_validation / stage.validations <= clock.fraction:
                 self._next_validation += 1
             began = time.perf_counter()
-            v = self._validate(WARM, stage)
+            v = self._validate(name, stage)
             self._last_validation = (clock.seconds, time.perf_counter() - began)
             return v
         if clock.steps % self.config.validate_every == 0 or clock.over:
@@ -250,7 +266,7 @@ class Trainer:
     def _validate(self, name: str, stage) -> Validation:
         out = self.validator(stage.kept)
         v = out.validation
-        if isinstance(stage, Refinement):
+        if name == REFINE:
             v.kl_pq, v.kl_qp = stage.kl_estimates(out.pushed, out.pulled)
         self.keeper.consider(v, stage.kept)
         self._latest = v

@@ -30,6 +30,7 @@ class WarmStart:
     """
 
     name = "warm-start"
+    validations = 10   # validated at every tenth of the stage
 
     def __init__(self, field: nn.Module, P: torch.Tensor, Q: torch.Tensor, config, generator: torch.Generator):
         self.field, self.config, self._gen = field, config, generator

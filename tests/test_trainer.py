@@ -52,16 +52,21 @@ def test_stop_and_resume_reproduces_an_uninterrupted_run(tiny_config):
     assert a.progress() == {"warm-start": (40, 40), "refine": (4, 4)}
 
 
-def test_metrics_stream_has_both_stages_and_live_readouts(tiny_config):
+@pytest.mark.parametrize("method", ["qflow", "reflow"])
+def test_metrics_stream_has_both_stages_and_live_readouts(tiny_config, method):
     P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("circles", 300, seed=1)
-    trainer = Trainer(P, Q, tiny_config, device="cpu")
+    trainer = Trainer(P, Q, tiny_config.replace(refine_method=method), device="cpu")
     history = list(trainer.run())
     stages = [m.stage for m in history]
     assert stages.count("warm-start") == 40 and stages.count("refine") == 4
     refine = [m for m in history if m.stage == "refine"]
-    assert all(m.kl_pq is not None and m.transport_cost > 0 and m.fit >= 0 for m in refine)
-    assert {"kl_pq", "kinetic_pq", "classifier_pq"} <= set(refine[0].losses)
-    assert {"kl_qp", "kinetic_qp"} <= set(refine[1].losses)
+    assert all(m.transport_cost > 0 and m.fit >= 0 for m in refine)
+    if method == "qflow":
+        assert all(m.kl_pq is not None for m in refine)
+        assert {"kl_pq", "kinetic_pq", "classifier_pq"} <= set(refine[0].losses)
+        assert {"kl_qp", "kinetic_qp"} <= set(refine[1].losses)
+    else:
+        assert all("reflow" in m.losses for m in refine)
     assert all(m.elapsed > 0 and m.steps_per_s > 0 for m in history)
     # kept weights: the lowest-cost validation whose fit is within tolerance of the best fit seen
     best_fit = min(v.total_fit for _, _, v in trainer.validations)
@@ -112,7 +117,7 @@ def test_devices_are_honoured_or_refused():
 
 def test_refinement_ends_early_without_progress_and_keeps_the_best(tiny_config):
     P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("circles", 300, seed=1)
-    config = tiny_config.replace(refine_steps=200, validate_every=1, patience=2)
+    config = tiny_config.replace(refine_steps=200, validate_every=1, patience=2, refine_method="qflow")
     trainer = Trainer(P, Q, config, device="cpu")
     history = list(trainer.run())
     refine = [m for m in history if m.stage == "refine"]
