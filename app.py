@@ -20,8 +20,8 @@ with left:
         "field backward carries Q back to P. Among all such flows the optimal one spends the least "
         "kinetic energy; its particles travel on straight lines at constant speed and never cross, and "
         "its energy equals the squared Wasserstein distance W₂²(P, Q). The flow is learned from samples "
-        "alone: a fast flow-matching warm start, then a refinement that trades the fit to Q "
-        "(a KL divergence estimated by a classifier) against the kinetic energy."
+        "alone: a fast flow-matching warm start, then (from 3 dimensions on) a refinement that keeps "
+        "its map and straightens its paths, lowering the kinetic energy to the map's own cost."
     )
     st.latex(r"\frac{dx}{dt} = v(x, t),\qquad x(0)\sim P,\quad x(1)\sim Q")
     st.latex(r"W_2^2(P, Q) = \min_v \int_0^1 \mathbb{E}\,\lVert v(x(t), t)\rVert^2\,dt")

@@ -6,8 +6,9 @@ The rule (stated once, used by the trainer, the CLI, the app and the bench):
 * with a budget, each stage runs until its share of the seconds is spent, and its learning-rate
   schedule follows the share of its time used, not a step count. The refinement gets
   ``refine_share`` of the budget when it runs (d ≥ ``refine_min_dim`` and ``refine_steps > 0``),
-  the warm start the rest; a stage that finishes early (patience) hands its time back to no one:
-  training simply ends sooner. Validation runs inside each stage's time, so the whole pipeline
+  the warm start the rest (a stage that runs alone gets it all); step counts are then ignored,
+  except that 0 turns a stage off; a stage that finishes early (patience) hands its time back to
+  no one: training simply ends sooner. Validation runs inside each stage's time, so the whole pipeline
   keeps the budget.
 """
 from __future__ import annotations
@@ -28,10 +29,13 @@ class StagePlan:
         return self.seconds > 0
 
 
-def split_budget(budget_s: float, refine: bool, refine_share: float) -> tuple[float, float]:
-    """(warm-start seconds, refinement seconds) of a budget; (0, 0) when there is no budget."""
+def split_budget(budget_s: float, warm: bool, refine: bool, refine_share: float) -> tuple[float, float]:
+    """(warm-start seconds, refinement seconds) of a budget, for the stages that run; (0, 0)
+    when there is no budget. A stage that runs alone gets the whole budget."""
     if budget_s <= 0:
         return 0.0, 0.0
+    if not warm:
+        return 0.0, budget_s if refine else 0.0
     refine_s = budget_s * refine_share if refine else 0.0
     return budget_s - refine_s, refine_s
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .integrate import odeint_at
-from .warmstart import cosine_lr, flow_matching_loss
+from .warmstart import cosine_lr, flow_matching_step
 
 #: points integrated at once when the teacher's pairs are computed
 CHUNK = 8192
@@ -51,16 +51,9 @@ class Reflow:
     def step(self, fraction: float) -> dict[str, torch.Tensor | float]:
         c = self.config
         idx = torch.randint(len(self._x0), (c.warm_batch,), generator=self._gen, device=self._x0.device)
-        x0, x1 = self._x0[idx], self._x1[idx]
         lr = cosine_lr(c.reflow_lr, fraction)
-        for group in self._opt.param_groups:
-            group["lr"] = lr
-        t = torch.rand(len(x0), generator=self._gen, device=x0.device)
-        loss = flow_matching_loss(self.field, x0, x1, t)
-        self._opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self._opt.step()
-        return {"reflow": loss.detach(), "lr": lr}
+        loss = flow_matching_step(self.field, self._opt, self._x0[idx], self._x1[idx], lr, self._gen)
+        return {"reflow": loss, "lr": lr}
 
     def kl_estimates(self, pushed: torch.Tensor, pulled: torch.Tensor) -> tuple[None, None]:
         return None, None

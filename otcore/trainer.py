@@ -105,11 +105,11 @@ class Trainer:
         self.field = self._flow.field
         self._gen = generator(c.seed + 1, self.device)
         self.keeper = KeepBest(c.fit_tolerance)
-        warm_s, refine_s = split_budget(c.budget_s, self.refine_planned > 0, c.refine_share)
+        warm_s, refine_s = split_budget(c.budget_s, c.warm_steps > 0, self.refine_planned > 0, c.refine_share)
         self._plans = {WARM: StagePlan(c.warm_steps, warm_s), REFINE: StagePlan(self.refine_planned, refine_s)}
         self._clocks = {name: StageClock(plan) for name, plan in self._plans.items()}
         self.stage = WARM
-        self._stage_obj: WarmStart | Refinement | None = None
+        self._stage_obj: WarmStart | Refinement | Reflow | None = None
         self._next_validation = 0
         self._last_validation = (0.0, 0.0)   # (stage seconds when it ran, what it cost)
         self._stale = 0
@@ -122,7 +122,7 @@ class Trainer:
         self._latest: Validation | None = None
         self._last_values: dict[str, float] | None = None
         self._sync_every = 1 if self.device.type == "cpu" else ACCELERATOR_SYNC_EVERY
-        if c.warm_steps == 0 and not self._plans[WARM].timed or c.budget_s > 0 and warm_s <= 0:
+        if c.warm_steps == 0:
             self.stage = REFINE
         if self.stage == REFINE and self.refine_planned == 0:
             self._finish_refinement()
@@ -146,21 +146,20 @@ class Trainer:
 
     @property
     def refine_planned(self) -> int:
-        """Refinement steps this run will take at most (0 below ``refine_min_dim``). A timed
-        refinement (``budget_s``) has no step count: it reports 1 when it runs at all."""
+        """Refinement steps this run plans without a budget (0: no refinement, e.g. below
+        ``refine_min_dim``); with a budget the refinement runs for its share of the time instead."""
         c = self.config
         if self.field.dim < c.refine_min_dim or c.refine_steps == 0:
             return 0
         return c.refine_steps
 
     def progress(self) -> dict[str, tuple[int, int]]:
-        """stage -> (steps done, steps planned); a timed stage's plan is what its pace predicts."""
+        """stage -> (steps done, steps planned). A finished stage plans what it did; a timed stage
+        still running plans what its pace predicts."""
         out = {}
         for name, clock in self._clocks.items():
-            finished = self._stage_rank(name) < self._stage_rank(self.stage) and self.stage != DIVERGED
-            planned = clock.planned_steps if clock.plan.timed else clock.plan.steps
-            out[name] = (planned if finished and not clock.plan.timed else clock.steps, planned if not finished else
-                         (clock.steps if clock.plan.timed else planned))
+            finished = self.stage != DIVERGED and self._stage_rank(name) < self._stage_rank(self.stage)
+            out[name] = (clock.steps, clock.steps if finished else clock.planned_steps)
         return out
 
     @staticmethod

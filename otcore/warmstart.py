@@ -22,6 +22,20 @@ def cosine_lr(base: float, fraction: float, floor: float = 0.05) -> float:
     return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))
 
 
+def flow_matching_step(field: nn.Module, opt: torch.optim.Optimizer, x0: torch.Tensor, x1: torch.Tensor,
+                       lr: float, generator: torch.Generator) -> torch.Tensor:
+    """One optimiser step of :func:`flow_matching_loss` on the pairs (x0, x1): (b, d) at learning
+    rate ``lr``, times drawn uniformly from ``generator``. Returns the (detached) loss."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    t = torch.rand(len(x0), generator=generator, device=x0.device)
+    loss = flow_matching_loss(field, x0, x1, t)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.detach()
+
+
 class WarmStart:
     """Flow matching on minibatch-OT pairs of the training samples, Adam with a cosine-decayed
     learning rate and weight averaging (EMA). The averaged weights are the ones validated and kept.
@@ -49,19 +63,13 @@ class WarmStart:
         c = self.config
         x0, x1 = self._pairs.next()
         lr = cosine_lr(c.warm_lr, fraction)
-        for group in self._opt.param_groups:
-            group["lr"] = lr
-        t = torch.rand(len(x0), generator=self._gen, device=x0.device)
-        loss = flow_matching_loss(self.field, x0, x1, t)
-        self._opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self._opt.step()
+        loss = flow_matching_step(self.field, self._opt, x0, x1, lr, self._gen)
         decay = min(c.ema, (1 + self._steps) / (10 + self._steps)) if c.ema > 0 else 0.0
         with torch.no_grad():
             for e, p in zip(self.ema.parameters(), self.field.parameters()):
                 e.lerp_(p, 1 - decay)
         self._steps += 1
-        return {"flow_matching": loss.detach(), "lr": lr}
+        return {"flow_matching": loss, "lr": lr}
 
     def close(self) -> None:
         self._pairs.close()

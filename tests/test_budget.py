@@ -13,9 +13,10 @@ from otcore.threads import rule
 
 
 def test_budget_split_rule():
-    assert split_budget(0, True, 0.3) == (0.0, 0.0)
-    assert split_budget(100, True, 0.3) == pytest.approx((70.0, 30.0))
-    assert split_budget(100, False, 0.3) == (100.0, 0.0)
+    assert split_budget(0, True, True, 0.3) == (0.0, 0.0)
+    assert split_budget(100, True, True, 0.3) == pytest.approx((70.0, 30.0))
+    assert split_budget(100, True, False, 0.3) == (100.0, 0.0)
+    assert split_budget(100, False, True, 0.3) == (0.0, 100.0)
     clock = StageClock(StagePlan(steps=10))
     clock.steps = 5
     assert clock.fraction == 0.5 and not clock.over and clock.planned_steps == 10

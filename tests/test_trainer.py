@@ -135,3 +135,17 @@ def test_low_dimensional_data_skips_the_refinement_with_a_note(tiny_config):
     stages = {m.stage for m in trainer.run()}
     assert stages == {"warm-start"} and trainer.stage == "done"
     assert "refinement skipped" in trainer.note and trainer.progress()["refine"] == (0, 0)
+
+
+def test_reflow_pairs_are_the_teachers_map_on_both_sides():
+    from otcore.reflow import teacher_pairs
+
+    class Drift(torch.nn.Module):   # v(x, t) = c: T(x) = x + c exactly
+        def forward(self, t, x):
+            return torch.ones_like(x) * torch.tensor([1.0, -2.0])
+
+    P, Q = torch.randn(50, 2, generator=torch.Generator().manual_seed(0)), torch.randn(30, 2) + 5
+    x0, x1 = teacher_pairs(Drift(), P, Q, steps=4, solver="rk4")
+    assert x0.shape == x1.shape == (80, 2)
+    assert torch.allclose(x1 - x0, torch.tensor([1.0, -2.0]).expand(80, 2), atol=1e-5)
+    assert torch.equal(x0[:50], P) and torch.equal(x1[50:], Q)
