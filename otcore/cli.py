@@ -14,6 +14,7 @@ import torch
 
 from .config import FlowConfig
 from .evaluate import evaluate
+from .files import write_atomic, write_text
 from .flow import OTFlow
 from .sources import resolve_source
 from .trainer import DIVERGED, Trainer
@@ -71,15 +72,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     flow = trainer.flow
     flow.meta.update({"source": src.label, "target": tgt.label})
     flow.save(out / "flow.pt")
-    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    np.savez(out / "samples.npz", P=src.samples.numpy(), Q=tgt.samples.numpy())
+    write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
+    write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
     gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
     report = evaluate(flow, src.samples, tgt.samples, gaussians=gaussians)
     summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "note": trainer.note,
                "train_seconds": trainer.elapsed,
                "report": report.to_dict(),
                "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
-    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "metrics.json", json.dumps(summary, indent=1))
     _print_report(report)
     print(f"wrote {out / 'flow.pt'}, config.json, samples.npz, metrics.json")
     if trainer.stage == DIVERGED:

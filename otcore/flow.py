@@ -9,7 +9,8 @@ import torch
 
 from .config import FlowConfig
 from .field import VelocityField
-from .files import check_format, network_state, read_standardizer, read_state, save_state, state_bytes
+from .files import (check_format, check_weights, network_state, read_dim, read_standardizer, read_state, save_state,
+                    state_bytes)
 from .integrate import odeint_at, path_kinetic_energy
 from .scaling import Standardizer
 from .seeding import init_linear_layers
@@ -110,8 +111,11 @@ class OTFlow:
     def from_state(cls, state: Any) -> "OTFlow":
         check_format(state, FORMAT, FORMAT_VERSION, FlowFileError, "a flow")
         try:
+            dim = read_dim(state)
             config = FlowConfig.from_dict(state["config"])
-            flow = cls.new(int(state["dim"]), config, read_standardizer(state))
+            standardizer = read_standardizer(state, dim)
+            check_weights(lambda: VelocityField(dim, config.hidden, config.depth, config.time_features), state["weights"])
+            flow = cls.new(dim, config, standardizer)
             flow.field.load_state_dict(state["weights"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
             raise FlowFileError(f"the flow file is damaged or incomplete: {err}") from None

@@ -31,6 +31,8 @@ __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATI
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
 
+#: a stage has diverged when its loss grows past this many times the smallest value it reached
+DIVERGENCE_GROWTH = 1e4
 #: on an accelerator the step's losses are read back (a host sync) only every this many steps, so
 #: the device runs ahead of Python; between reads a step reports the last losses read
 ACCELERATOR_SYNC_EVERY = 20
@@ -121,6 +123,7 @@ class Trainer:
         self.note: str | None = None          # e.g. that the refinement ended early (patience)
         self._latest: Validation | None = None
         self._last_values: dict[str, float] | None = None
+        self._lowest: dict[str, float] = {}   # stage -> the smallest value its loss has reached
         self._sync_every = 1 if self.device.type == "cpu" else ACCELERATOR_SYNC_EVERY
         if c.warm_steps == 0:
             self.stage = REFINE
@@ -188,20 +191,27 @@ class Trainer:
         clock = self._clocks[stage_name]
         clock.start()
         stage = self._enter(stage_name)
-        losses = stage.step(clock.fraction)
+        try:
+            losses = stage.step(clock.fraction)
+        except RuntimeError as err:   # e.g. a learning rate so large that an update overflows float32
+            if "overflow" not in str(err):
+                raise
+            clock.stop()
+            return self._diverged(stage_name, {}, "an update overflowed the float range")
         clock.steps += 1
         self.global_step += 1
         if self.global_step % self._sync_every == 0 or clock.over or self._last_values is None:
             values = {k: float(v) for k, v in losses.items()}   # reading a loss waits for the device
-            if not all(math.isfinite(v) for v in values.values()):
+            why = self._growth(stage_name, values)
+            if why is not None:
                 clock.stop()
-                return self._diverged(stage_name, values)
+                return self._diverged(stage_name, values, why)
             self._last_values = values
         values = dict(self._last_values)
         validation = self._maybe_validate(stage_name, stage, clock)
         if validation is not None and not (validation.finite and _finite(stage.field)):
             clock.stop()
-            return self._diverged(stage_name, {**values, "validation": float("nan")})
+            return self._diverged(stage_name, values, "the weights integrate to non-finite values")
         took = clock.stop()
         self.elapsed += took
         gamma = values.pop("gamma", None)
@@ -292,19 +302,37 @@ class Trainer:
         threads.unregister(self)
 
     # --- failure ----------------------------------------------------------------------------
-    def _diverged(self, name: str, losses: dict[str, float]) -> StepMetrics:
-        kept = self.keeper.state
-        ema = self._stage_obj.kept if name == WARM and self._stage_obj is not None else None
-        if kept is not None:
-            self.field.load_state_dict(kept)
-        elif ema is not None and ema is not self.field and _finite(ema):
-            self.field.load_state_dict(ema.state_dict())
-        else:
-            self.field.load_state_dict(OTFlow.new(self.field.dim, self.config).field.state_dict())
-        bad = "NaN" if any(math.isnan(v) for v in losses.values()) else "infinite"
-        self.stop_reason = (f"training diverged at {name} step {self._clocks[name].steps}: the loss became {bad}. "
-                            "The last good weights are kept; try a smaller learning rate.")
+    def _diverged(self, name: str, losses: dict[str, float], why: str) -> StepMetrics:
+        """Stop, keeping the first of (the kept validated weights, the stage's averaged weights, the
+        initial weights) that integrates held-out points to finite values, and say which."""
+        candidates = []
+        if self.keeper.state is not None:
+            candidates.append(("the best validated weights", self.keeper.state))
+        if self._stage_obj is not None and self._stage_obj.kept is not self.field:
+            candidates.append(("the averaged weights", copy.deepcopy(self._stage_obj.kept.state_dict())))
+        candidates.append(("the initial weights", OTFlow.new(self.field.dim, self.config).field.state_dict()))
+        for label, state in candidates:
+            self.field.load_state_dict(state)
+            if _finite(self.field) and self.validator(self.field).validation.finite:
+                break
+        self.stop_reason = (f"training diverged at {name} step {self._clocks[name].steps}: {why}. Kept {label}, "
+                            "which integrate to finite values; try a smaller learning rate.")
         self.stage = DIVERGED
         self.close()
         return StepMetrics(name, self._clocks[name].steps, self._clocks[name].steps, self.global_step, losses,
                            self.elapsed, 0.0)
+
+    def _growth(self, name: str, values: dict[str, float]) -> str | None:
+        """Why the stage's loss (its first term) counts as diverged, or None: non-finite, or grown
+        past DIVERGENCE_GROWTH × the smallest value it has reached."""
+        if not all(math.isfinite(v) for v in values.values()):
+            bad = "NaN" if any(math.isnan(v) for v in values.values()) else "infinite"
+            return f"the loss became {bad}"
+        first = next(iter(values.values()), None)
+        if first is None or first <= 0:
+            return None
+        low = self._lowest.get(name, first)
+        self._lowest[name] = min(low, first)
+        if first > DIVERGENCE_GROWTH * low:
+            return f"the loss grew from {low:.3g} to {first:.3g}"
+        return None

@@ -79,11 +79,21 @@ def test_divergence_stops_with_a_message_and_keeps_finite_weights():
     trainer = Trainer(P, Q, config, device="cpu")
     list(trainer.run())
     assert trainer.stage == "diverged"
-    assert "diverged" in trainer.stop_reason and "last good weights" in trainer.stop_reason
+    assert "diverged" in trainer.stop_reason and "integrate to finite values" in trainer.stop_reason
     assert all(torch.isfinite(p).all() for p in trainer.flow.field.parameters())
     with pytest.raises(otcore.TrainingDiverged) as err:
         otcore.fit_flow(P, Q, config, device="cpu")
     assert err.value.flow is not None
+
+
+@pytest.mark.parametrize("lr", [1e3, 1e38])
+def test_absurd_learning_rates_diverge_with_a_message_and_a_flow_that_integrates(lr, tiny_config):
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("8gaussians", 300, seed=1)
+    trainer = Trainer(P, Q, tiny_config.replace(warm_lr=lr, warm_steps=200), device="cpu")
+    list(trainer.run())
+    assert trainer.stage == "diverged", trainer.history[-1].losses
+    assert "diverged at warm-start" in trainer.stop_reason
+    assert torch.isfinite(trainer.flow.transport(P[:200])).all()
 
 
 def test_bad_inputs_are_refused_clearly(tiny_config):

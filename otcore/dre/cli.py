@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import write_atomic
 from ..gaussians import correlated_pairs
 from ..loading import load_samples
 from .config import BRIDGE_FLOW, DensityRatioConfig
@@ -114,7 +115,8 @@ def cmd_ratio(args: argparse.Namespace) -> int:
         table = np.column_stack([x.numpy(), values.numpy()])
         header = ",".join([f"x{i + 1}" for i in range(x.shape[1])] + ["log_ratio"])
         if args.csv:
-            np.savetxt(args.csv, table, delimiter=",", header=header, comments="", fmt="%.6g")
+            write_atomic(args.csv, lambda handle: np.savetxt(handle, table, delimiter=",", header=header, comments="",
+                                                            fmt="%.6g"))
             summary["csv"] = args.csv
         else:
             print(header)

@@ -6,7 +6,8 @@ from typing import Any
 
 import torch
 
-from ..files import check_format, network_state, read_standardizer, read_state, save_state, state_bytes
+from ..files import (check_format, check_weights, network_state, read_dim, read_standardizer, read_state,
+                     save_state, state_bytes)
 from ..scaling import Standardizer
 from .config import DensityRatioConfig, DensityRatioError
 from .network import RatioNet
@@ -108,10 +109,12 @@ class DensityRatio:
     def from_state(cls, state: Any) -> "DensityRatio":
         check_format(state, FORMAT, FORMAT_VERSION, DensityRatioError, "a density ratio")
         try:
+            dim = read_dim(state)
             config = DensityRatioConfig.from_dict(state["config"])
-            net = build_network(int(state["dim"]), config)
+            standardizer = read_standardizer(state, dim)
+            check_weights(lambda: build_network(dim, config), state["weights"])
+            net = build_network(dim, config)
             net.load_state_dict(state["weights"])
-            standardizer = read_standardizer(state)
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
             raise DensityRatioError(f"the density-ratio file is damaged or incomplete: {err}") from None
         return cls(net, config, standardizer, state.get("meta") or {})

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..files import check_format, read_state, save_state, state_bytes
+from ..files import check_format, check_weights, read_state, save_state, state_bytes
 from ..trainer import StepMetrics
 
 FORMAT = "otcore-autoencoder"
@@ -161,7 +161,9 @@ class ImageAutoencoder(nn.Module):
     def from_state(cls, state: Any) -> "ImageAutoencoder":
         check_format(state, FORMAT, FORMAT_VERSION, AutoencoderFileError, "an autoencoder")
         try:
-            model = cls(AEConfig.from_dict(state["config"]))
+            config = AEConfig.from_dict(state["config"])
+            check_weights(lambda: cls(config), state["weights"])
+            model = cls(config)
             model.load_state_dict(state["weights"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
             raise AutoencoderFileError(f"the autoencoder file is damaged or incomplete: {err}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import write_bytes, write_text
 from .autoencoder import AEConfig
 from .domains import MODES, resolve_domain
 from .translate import LatentTranslator, fit_translator, latent_flow_config, translate_folder
@@ -101,7 +102,7 @@ def cmd_train_images(args: argparse.Namespace) -> int:
     path = translator.save(out / "translator.pt")
     summary = {"a": args.a, "b": args.b, "n_a": len(a), "n_b": len(b), "autoencoder": ae_config.to_dict(),
                "flow": flow_config.to_dict(), "train_seconds": time.perf_counter() - start}
-    (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "metrics.json", json.dumps(summary, indent=1))
     print(f"wrote {path} and metrics.json ({len(a)} + {len(b)} images, {summary['train_seconds']:.0f} s)")
     return 0
 
@@ -141,5 +142,5 @@ def _write_gifs(translator: LatentTranslator, args: argparse.Namespace, out: Pat
     frames = translator.frames(domain.images, progress, args.reverse)
     for j, source in enumerate(domain.sources):
         stem = Path(source.replace("/", "_")).stem
-        (out / f"{stem}_scrub.gif").write_bytes(scrub_gif(frames[:, j], progress, scale=fit_scale(c.size, 160),
+        write_bytes(out / f"{stem}_scrub.gif", scrub_gif(frames[:, j], progress, scale=fit_scale(c.size, 160),
                                                           smooth=args.smooth))

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from ..files import check_format, read_state, save_state, state_bytes
+from ..files import check_format, read_state, save_state, state_bytes, write_atomic
 from ..config import FlowConfig
 from ..flow import FlowFileError, OTFlow
 from ..trainer import StepMetrics, Trainer, TrainingDiverged
@@ -204,12 +204,14 @@ def translate_folder(translator: LatentTranslator, inputs: Sequence[str | Path] 
         stem = _unique(Path(source.replace("/", "_")).stem, used)
         if strip:
             path = out / f"{stem}.png"
-            image_grid(frames[:, j][None], scale=scale, pad=0, smooth=smooth).save(path)
+            grid = image_grid(frames[:, j][None], scale=scale, pad=0, smooth=smooth)
+            write_atomic(path, lambda handle, img=grid: img.save(handle, format="PNG"))
             written.append(path)
             continue
         for i, s in enumerate(progress):
             path = out / f"{stem}_t{float(s):.2f}.png"
-            to_pil(frames[i, j], scale, smooth).convert("L" if c.channels == 1 else "RGB").save(path)
+            img = to_pil(frames[i, j], scale, smooth).convert("L" if c.channels == 1 else "RGB")
+            write_atomic(path, lambda handle, img=img: img.save(handle, format="PNG"))
             written.append(path)
     return FolderResult(written, domain.skipped)
 
