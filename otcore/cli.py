@@ -14,10 +14,13 @@ import torch
 
 from .config import FlowConfig
 from .evaluate import evaluate
-from .files import write_atomic, write_text
+from .files import read_state, save_state, write_atomic, write_text
 from .flow import OTFlow
 from .sources import resolve_source
 from .trainer import DIVERGED, Trainer
+
+
+CHECKPOINT = "checkpoint.pt"
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -59,30 +62,60 @@ class _Progress:
         self.stream.flush()
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _start_run(args: argparse.Namespace, out: Path):
+    """A new run: resolve the data, write config.json, run.json and samples.npz before training."""
+    if not (args.source and args.target):
+        raise ValueError("give --source and --target (or --resume RUN_FOLDER)")
     config = _config_from_args(args)
     src = resolve_source(args.source, args.n, args.data_seed)
     tgt = resolve_source(args.target, args.n, args.data_seed + 1)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(src.samples, tgt.samples, config, device=args.device)
+    write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
+    write_text(out / "run.json", json.dumps({"source": args.source, "target": args.target, "n": args.n,
+                                             "data_seed": args.data_seed}, indent=2))
+    write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
+    return Trainer(src.samples, tgt.samples, config, device=args.device), src, tgt
+
+
+def _resume_run(args: argparse.Namespace, out: Path):
+    """A run continued from out/checkpoint.pt on the run's own samples.npz."""
+    if not (out / CHECKPOINT).exists():
+        raise ValueError(f"{out} holds no {CHECKPOINT} to resume from")
+    spec = json.loads((out / "run.json").read_text())
+    with np.load(out / "samples.npz", allow_pickle=False) as data:
+        P, Q = torch.as_tensor(data["P"]), torch.as_tensor(data["Q"])
+    src = resolve_source(spec["source"], spec["n"], spec["data_seed"])
+    tgt = resolve_source(spec["target"], spec["n"], spec["data_seed"] + 1)
+    checkpoint = read_state(out / CHECKPOINT, ValueError, "a training checkpoint")
+    return Trainer.resume(P, Q, checkpoint, device=args.device), src, tgt
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    out = Path(args.resume or args.out or "")
+    if not (args.resume or args.out):
+        raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER)")
+    trainer, src, tgt = _resume_run(args, out) if args.resume else _start_run(args, out)
+    P, Q = trainer.data
     progress = _Progress()
+    saved = time.perf_counter()
     for m in trainer.run():
         progress(m)
+        if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
+            save_state(trainer.checkpoint(), out / CHECKPOINT)
+            saved = time.perf_counter()
+    save_state(trainer.checkpoint(), out / CHECKPOINT)
     flow = trainer.flow
     flow.meta.update({"source": src.label, "target": tgt.label})
     flow.save(out / "flow.pt")
-    write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
-    write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
     gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
-    report = evaluate(flow, src.samples, tgt.samples, gaussians=gaussians)
+    report = evaluate(flow, P, Q, gaussians=gaussians)
     summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "note": trainer.note,
                "train_seconds": trainer.elapsed,
                "report": report.to_dict(),
                "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
     write_text(out / "metrics.json", json.dumps(summary, indent=1))
     _print_report(report)
-    print(f"wrote {out / 'flow.pt'}, config.json, samples.npz, metrics.json")
+    print(f"wrote {out / 'flow.pt'}, config.json, run.json, samples.npz, {CHECKPOINT}, metrics.json")
     if trainer.stage == DIVERGED:
         print(trainer.stop_reason, file=sys.stderr)
         return 2
@@ -140,9 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a flow from source to target samples",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("--source", required=True, help=f"P (t = 0): {data_help}")
-    train.add_argument("--target", required=True, help=f"Q (t = 1): {data_help}")
-    train.add_argument("--out", required=True, help="run folder to write flow.pt, config.json, samples.npz, metrics.json")
+    train.add_argument("--source", help=f"P (t = 0): {data_help}")
+    train.add_argument("--target", help=f"Q (t = 1): {data_help}")
+    train.add_argument("--out", help="run folder to write flow.pt, config.json, run.json, samples.npz, checkpoint.pt, "
+                                     "metrics.json")
+    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its checkpoint.pt "
+                                                       "(a step-counted run ends with the same flow as without the stop)")
+    train.add_argument("--checkpoint-every", type=float, default=30.0, metavar="S",
+                       help="seconds between checkpoints written to the run folder (0: only at the end)")
     train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
     train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")

@@ -57,19 +57,29 @@ def pair(x0: torch.Tensor, x1: torch.Tensor, method: str = "exact", seed: int = 
     return x1[torch.as_tensor(idx, device=x1.device)]
 
 
+def batch_seed(seed: int, index: int) -> int:
+    """The seed of minibatch ``index`` of a run seeded ``seed``: every batch has its own stream, so
+    a run resumed at batch k draws exactly the batches an uninterrupted run draws from k on."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> 1)
+
+
 class DevicePairs:
     """Paired minibatches drawn and coupled in torch on the data's device (entropic OT per block).
-    P: (n, d), Q: (m, d) on one device. next() -> (x0, x1): (b, d), x1[i] the partner of x0[i]."""
+    P: (n, d), Q: (m, d) on one device. next() -> (x0, x1): (b, d), x1[i] the partner of x0[i].
+    ``start``: the index of the first batch (to resume a run)."""
 
-    def __init__(self, P: torch.Tensor, Q: torch.Tensor, batch: int, seed: int, block: int = 256):
+    def __init__(self, P: torch.Tensor, Q: torch.Tensor, batch: int, seed: int, block: int = 256, start: int = 0):
         self._P, self._Q = P, Q
         self._batch = min(batch, len(P), len(Q))
         self._block = max(1, min(block, self._batch))
-        self._gen = torch.Generator(device=P.device).manual_seed(seed)
+        self._seed, self.index = seed, start
+        self._gen = torch.Generator(device=P.device)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         b, k = self._batch, self._block
         dev = self._P.device
+        self._gen.manual_seed(batch_seed(self._seed, self.index))
+        self.index += 1
         x0 = self._P[torch.randperm(len(self._P), generator=self._gen, device=dev)[:b]]
         x1 = self._Q[torch.randperm(len(self._Q), generator=self._gen, device=dev)[:b]]
         full = (b // k) * k
@@ -92,18 +102,19 @@ class PairedBatches:
     Each batch is paired in independent blocks of ``block`` points: an exact solve costs far more
     than linearly in its size (measured ~4× less time for two blocks of 256 than one of 512).
     Yields (x0, x1): (b, d) float32 tensors on ``device``, x1[i] the partner of x0[i].
-    Deterministic for a seed. Memory is linear in n (only index draws and b × b blocks).
+    Deterministic for a seed: batch k is drawn from its own stream (:func:`batch_seed`), and
+    ``start`` resumes at batch k. Memory is linear in n (only index draws and b × b blocks).
     """
 
     def __init__(self, P: torch.Tensor, Q: torch.Tensor, batch: int, method: str, seed: int, block: int = 256,
-                 prefetch: int = 6):
+                 prefetch: int = 6, start: int = 0):
         self._device = P.device
         self._P = P.double().cpu().numpy()
         self._Q = Q.double().cpu().numpy()
         self._batch = min(batch, len(self._P), len(self._Q))
         self._block = max(1, min(block, self._batch))
         self._pair = CPU_PAIRINGS[method]
-        self._rng = np.random.default_rng(seed)
+        self._seed, self.index, self._produced = seed, start, start
         self._queue: queue.Queue = queue.Queue(maxsize=prefetch)
         self._stop = threading.Event()
         self._error: BaseException | None = None
@@ -113,12 +124,14 @@ class PairedBatches:
     def _produce(self) -> None:
         try:
             while not self._stop.is_set():
-                i0 = self._rng.choice(len(self._P), self._batch, replace=False)
-                i1 = self._rng.choice(len(self._Q), self._batch, replace=False)
+                rng = np.random.default_rng(batch_seed(self._seed, self._produced))
+                self._produced += 1
+                i0 = rng.choice(len(self._P), self._batch, replace=False)
+                i1 = rng.choice(len(self._Q), self._batch, replace=False)
                 x0, x1 = self._P[i0], self._Q[i1]
                 for lo in range(0, self._batch, self._block):  # one OT problem per block
                     hi = lo + self._block
-                    x1[lo:hi] = x1[lo:hi][self._pair(x0[lo:hi], x1[lo:hi], self._rng)]
+                    x1[lo:hi] = x1[lo:hi][self._pair(x0[lo:hi], x1[lo:hi], rng)]
                 item = (torch.as_tensor(x0, dtype=torch.float32), torch.as_tensor(x1, dtype=torch.float32))
                 while not self._stop.is_set():
                     try:
@@ -135,6 +148,7 @@ class PairedBatches:
                 raise RuntimeError(f"minibatch OT pairing failed: {self._error}") from self._error
             try:
                 x0, x1 = self._queue.get(timeout=0.5)
+                self.index += 1
                 return x0.to(self._device, non_blocking=True), x1.to(self._device, non_blocking=True)
             except queue.Empty:
                 continue
@@ -143,9 +157,11 @@ class PairedBatches:
         self._stop.set()
 
 
-def pair_source(P: torch.Tensor, Q: torch.Tensor, batch: int, method: str, seed: int, block: int = 256):
+def pair_source(P: torch.Tensor, Q: torch.Tensor, batch: int, method: str, seed: int, block: int = 256,
+                start: int = 0):
     """The paired-minibatch source for a pairing name: :class:`DevicePairs` for 'sinkhorn',
-    :class:`PairedBatches` otherwise. Both have next() -> (x0, x1) on P's device, and close()."""
+    :class:`PairedBatches` otherwise. Both have next() -> (x0, x1) on P's device, ``index`` (the
+    next batch's number; pass it as ``start`` to resume) and close()."""
     if method == "sinkhorn":
-        return DevicePairs(P, Q, batch, seed, block)
-    return PairedBatches(P, Q, batch, method, seed, block)
+        return DevicePairs(P, Q, batch, seed, block, start)
+    return PairedBatches(P, Q, batch, method, seed, block, start=start)

@@ -77,6 +77,19 @@ class Refinement:
     def kept(self) -> nn.Module:
         return self.field
 
+    def state_dict(self) -> dict:
+        """What resuming this stage needs besides the field: optimisers, classifiers, position."""
+        return {"opt": self._opt.state_dict(), "steps": self._steps,
+                "classifiers": {k: clf.state_dict() for k, clf in self.classifiers.items()},
+                "classifier_opts": {k: opt.state_dict() for k, opt in self._clf_opts.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._opt.load_state_dict(state["opt"])
+        self._steps = int(state["steps"])
+        for k in DIRECTIONS:
+            self.classifiers[k].load_state_dict(state["classifiers"][k])
+            self._clf_opts[k].load_state_dict(state["classifier_opts"][k])
+
     def _times(self, direction: str) -> torch.Tensor:
         c = self.config
         return grid(c.blocks, c.steps_per_block, reverse=direction == "qp", device=self._data["pq"][0].device)

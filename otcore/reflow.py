@@ -44,6 +44,13 @@ class Reflow:
         self._x0, self._x1 = teacher_pairs(teacher, P, Q, config.eval_steps, config.train_solver)
         self._opt = torch.optim.Adam(field.parameters(), lr=config.reflow_lr)
 
+    def state_dict(self) -> dict:
+        """What resuming this stage needs besides the field and its starting weights (the teacher)."""
+        return {"opt": self._opt.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._opt.load_state_dict(state["opt"])
+
     @property
     def kept(self) -> nn.Module:
         return self.field

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, field as dc_field
+from dataclasses import asdict, dataclass, field as dc_field
 from typing import Iterator
 
 import torch
@@ -27,6 +27,7 @@ from .validation import VALIDATION_POINTS, KeepBest, Validation, Validator
 from .warmstart import WarmStart
 
 WARM, REFINE, DONE, DIVERGED = "warm-start", "refine", "done", "diverged"
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 1
 __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATION_POINTS",
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
@@ -95,6 +96,7 @@ class Trainer:
         P, Q = _check_samples("P", P), _check_samples("Q", Q)
         if P.shape[1] != Q.shape[1]:
             raise ValueError(f"P and Q must have the same dimension; P has {P.shape[1]}, Q has {Q.shape[1]}")
+        self.data = (P, Q)   # the samples, in the user's units
         self.config = c = config
         self.device = resolve_device(device)
         self.standardizer = Standardizer.fit(P, Q) if c.standardize else Standardizer.identity(P.shape[1])
@@ -112,6 +114,7 @@ class Trainer:
         self._clocks = {name: StageClock(plan) for name, plan in self._plans.items()}
         self.stage = WARM
         self._stage_obj: WarmStart | Refinement | Reflow | None = None
+        self._stage_start: dict | None = None   # the field's weights when the current stage began
         self._next_validation = 0
         self._last_validation = (0.0, 0.0)   # (stage seconds when it ran, what it cost)
         self._stale = 0
@@ -238,11 +241,63 @@ class Trainer:
         if self._stage_obj is not None:
             self._stage_obj.close()
 
+    # --- checkpoints -----------------------------------------------------------------------
+    def checkpoint(self) -> dict:
+        """Everything needed to continue this run exactly (plain tensors and values; save it with
+        :func:`otcore.files.save_state`). A step-counted run resumed with :meth:`resume` ends with the
+        same flow as an uninterrupted one; a timed run continues with the time it had left."""
+        stage = self._stage_obj if self._stage_obj is not None and self._stage_obj.name == self.stage else None
+        return copy.deepcopy({
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": self.config.to_dict(),
+            "stage": self.stage, "field": copy.deepcopy(self.field.state_dict()),
+            "stage_start": self._stage_start if stage is not None else None,
+            "stage_state": stage.state_dict() if stage is not None else None,
+            "clocks": {name: {"steps": c.steps, "spent": c.spent} for name, c in self._clocks.items()},
+            "global_step": self.global_step, "elapsed": self.elapsed, "generator": self._gen.get_state().cpu(),
+            "keeper": self.keeper.state_dict(),
+            "validations": [[name, step, asdict(v)] for name, step, v in self.validations],
+            "latest": asdict(self._latest) if self._latest is not None else None,
+            "next_validation": self._next_validation, "stale": self._stale, "lowest": dict(self._lowest),
+            "last_values": self._last_values, "note": self.note, "stop_reason": self.stop_reason,
+        })
+
+    @classmethod
+    def resume(cls, P: torch.Tensor, Q: torch.Tensor, checkpoint: dict, device: str | torch.device = "auto") -> "Trainer":
+        """A trainer that continues from :meth:`checkpoint` on the same P and Q."""
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError("this file is not a training checkpoint of OT Flow Studio")
+        if checkpoint.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(f"this checkpoint has format {checkpoint.get('version')!r}; this version reads "
+                             f"{CHECKPOINT_VERSION}")
+        ck = checkpoint
+        trainer = cls(P, Q, FlowConfig.from_dict(ck["config"]), device)
+        trainer.stage = ck["stage"]
+        for name, clock in ck["clocks"].items():
+            trainer._clocks[name].steps, trainer._clocks[name].spent = int(clock["steps"]), float(clock["spent"])
+        if ck["stage_state"] is not None:   # rebuild the stage from its starting weights, then its state
+            trainer.field.load_state_dict(ck["stage_start"])
+            trainer._stage_start = ck["stage_start"]
+            data = (trainer.P_train, trainer.Q_train, trainer.config, trainer._gen)
+            refinement = Reflow if trainer.config.refine_method == "reflow" else Refinement
+            trainer._stage_obj = WarmStart(trainer.field, *data) if trainer.stage == WARM else refinement(trainer.field, *data)
+            trainer._stage_obj.load_state_dict(ck["stage_state"])
+        trainer.field.load_state_dict(ck["field"])
+        trainer._gen.set_state(ck["generator"].to(trainer._gen.get_state().device))
+        trainer.keeper.load_state_dict(ck["keeper"])
+        trainer.validations = [(name, int(step), Validation(**v)) for name, step, v in ck["validations"]]
+        trainer._latest = Validation(**ck["latest"]) if ck["latest"] is not None else None
+        trainer.global_step, trainer.elapsed = int(ck["global_step"]), float(ck["elapsed"])
+        trainer._next_validation, trainer._stale = int(ck["next_validation"]), int(ck["stale"])
+        trainer._lowest, trainer._last_values = dict(ck["lowest"]), ck["last_values"]
+        trainer.note, trainer.stop_reason = ck["note"], ck["stop_reason"]
+        return trainer
+
     # --- stages ----------------------------------------------------------------------------
     def _enter(self, name: str):
         if self._stage_obj is None or self._stage_obj.name != name:
             data = (self.P_train, self.Q_train, self.config, self._gen)
             refinement = Reflow if self.config.refine_method == "reflow" else Refinement
+            self._stage_start = copy.deepcopy(self.field.state_dict())
             self._stage_obj = WarmStart(self.field, *data) if name == WARM else refinement(self.field, *data)
             self._next_validation = 0
             self._last_validation = (0.0, 0.0)
@@ -256,7 +311,8 @@ class Trainer:
         ``validate_every`` steps, with patience."""
         if getattr(stage, "validations", None):
             at, cost = self._last_validation
-            due = clock.fraction >= self._next_validation / stage.validations and clock.seconds - at >= 4 * cost
+            spaced = not clock.plan.timed or clock.seconds - at >= 4 * cost   # step-counted runs stay reproducible
+            due = clock.fraction >= self._next_validation / stage.validations and spaced
             if not (due or clock.over):
                 return None
             while self._next_validation / stage.validations <= clock.fraction:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -70,6 +70,14 @@ class KeepBest:
         self.best: Validation | None = None
         self.state: dict | None = None
         self._min_fit = float("inf")
+
+    def state_dict(self) -> dict:
+        return {"best": asdict(self.best) if self.best is not None else None, "state": self.state,
+                "min_fit": self._min_fit}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = Validation(**state["best"]) if state["best"] is not None else None
+        self.state, self._min_fit = state["state"], float(state["min_fit"])
 
     def consider(self, v: Validation, field: nn.Module) -> bool:
         """Returns whether ``field``'s weights (measured as ``v``) are now the kept ones."""

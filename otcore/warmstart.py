@@ -48,10 +48,24 @@ class WarmStart:
 
     def __init__(self, field: nn.Module, P: torch.Tensor, Q: torch.Tensor, config, generator: torch.Generator):
         self.field, self.config, self._gen = field, config, generator
+        self._data = (P, Q)
         self.ema = copy.deepcopy(field).requires_grad_(False)
         self._opt = torch.optim.Adam(field.parameters(), lr=config.warm_lr)
         self._pairs = pair_source(P, Q, config.warm_batch, config.pairing, config.seed, config.ot_block)
         self._steps = 0
+
+    def state_dict(self) -> dict:
+        """What resuming this stage needs besides the field: averaged weights, optimiser, position."""
+        return {"ema": self.ema.state_dict(), "opt": self._opt.state_dict(), "steps": self._steps,
+                "batch": self._pairs.index}
+
+    def load_state_dict(self, state: dict) -> None:
+        c = self.config
+        self.ema.load_state_dict(state["ema"])
+        self._opt.load_state_dict(state["opt"])
+        self._steps = int(state["steps"])
+        self._pairs.close()
+        self._pairs = pair_source(*self._data, c.warm_batch, c.pairing, c.seed, c.ot_block, start=int(state["batch"]))
 
     @property
     def kept(self) -> nn.Module:

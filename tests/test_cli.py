@@ -43,3 +43,35 @@ def test_bad_input_is_a_message_not_a_traceback(tmp_path):
                            "--out", str(tmp_path / "r")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "row 2, column 2 is not a number" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_killed_mid_training_resumes_to_the_same_flow(tmp_path):
+    import os
+    import signal
+    import time
+
+    import torch
+
+    from otcore import OTFlow
+
+    flags = ["--source", "moons", "--target", "8gaussians", "--n", "600", "--threads", "1", "--hidden", "32",
+             "--depth", "2", "--warm-steps", "1500", "--warm-batch", "128", "--refine-steps", "20", "--refine-batch",
+             "128", "--eval-steps", "8", "--refine-min-dim", "1", "--checkpoint-every", "0.2"]
+    cmd = [sys.executable, "-m", "otcore", "train"]
+    env = {**os.environ, "OTFLOW_TORCH_THREADS": "1"}
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    subprocess.run(cmd + flags + ["--out", str(whole)], check=True, capture_output=True, env=env, timeout=300)
+    proc = subprocess.Popen(cmd + flags + ["--out", str(cut)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
+    deadline = time.time() + 120
+    while not (cut / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (cut / "flow.pt").exists(), "the run finished before it could be killed"
+    done = subprocess.run(cmd + ["--resume", str(cut), "--checkpoint-every", "0"], capture_output=True, env=env,
+                          timeout=300, text=True)
+    assert done.returncode == 0, done.stderr
+    x = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(OTFlow.load(cut / "flow.pt").transport(x), OTFlow.load(whole / "flow.pt").transport(x))

@@ -159,3 +159,24 @@ def test_reflow_pairs_are_the_teachers_map_on_both_sides():
     assert x0.shape == x1.shape == (80, 2)
     assert torch.allclose(x1 - x0, torch.tensor([1.0, -2.0]).expand(80, 2), atol=1e-5)
     assert torch.equal(x0[:50], P) and torch.equal(x1[50:], Q)
+
+
+@pytest.mark.parametrize("method, stop_at", [("reflow", 25), ("qflow", 25), ("qflow", 42)])
+def test_a_run_resumed_from_its_checkpoint_ends_with_the_same_flow(tiny_config, method, stop_at):
+    from otcore.files import read_state, state_bytes
+
+    P, Q = otcore.sample("moons", 400, seed=0), otcore.sample("8gaussians", 400, seed=1)
+    config = tiny_config.replace(refine_method=method, refine_steps=6)
+    whole = Trainer(P, Q, config, device="cpu")
+    list(whole.run())
+    first = Trainer(P, Q, config, device="cpu")
+    list(first.run(stop_at))
+    saved = state_bytes(first.checkpoint())
+    first.close()
+    second = Trainer.resume(P, Q, read_state(saved, ValueError, "a checkpoint"), device="cpu")
+    list(second.run())
+    assert second.stage == whole.stage == "done"
+    x = otcore.sample("gaussian", 64, seed=3)
+    assert torch.equal(second.flow.transport(x), whole.flow.transport(x))
+    assert second.progress() == whole.progress()
+    assert [v.transport_cost for _, _, v in second.validations] == [v.transport_cost for _, _, v in whole.validations]
