@@ -10,7 +10,7 @@ from .flow import OTFlow
 from .gaussians import Gaussian, l2_uvp, ot_map, w2_squared
 from .integrate import path_kinetic_energy
 from .metrics import energy_distance, exact_ot_cost, inversion_error, straightness
-from .seeding import generator, init_linear_layers
+from .seeding import generator, init_layers
 
 
 @dataclass
@@ -42,7 +42,7 @@ def classifier_kl(a: torch.Tensor, b: torch.Tensor, steps: int = 300, seed: int 
     read on the other half. a: (n, d), b: (m, d), in comparable (standardised) units."""
     gen = generator(seed)
     ha, hb = len(a) // 2, len(b) // 2
-    clf = init_linear_layers(RatioClassifier(a.shape[1]), seed)
+    clf = init_layers(RatioClassifier(a.shape[1]), seed)
     opt = torch.optim.AdamW(clf.parameters(), lr=1e-3, weight_decay=1e-3)
     for _ in range(steps):
         ia = torch.randint(0, ha, (min(512, ha),), generator=gen)

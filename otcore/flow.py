@@ -13,7 +13,7 @@ from .files import (check_format, check_weights, network_state, read_dim, read_s
                     state_bytes)
 from .integrate import odeint_at, path_kinetic_energy
 from .scaling import Standardizer
-from .seeding import init_linear_layers
+from .seeding import init_layers
 
 FORMAT = "otflow"
 FORMAT_VERSION = 1
@@ -38,7 +38,7 @@ class OTFlow:
 
     @classmethod
     def new(cls, dim: int, config: FlowConfig, standardizer: Standardizer | None = None) -> "OTFlow":
-        field = init_linear_layers(VelocityField(dim, config.hidden, config.depth, config.time_features), config.seed)
+        field = init_layers(VelocityField(dim, config.hidden, config.depth, config.time_features), config.seed)
         return cls(field, config, standardizer or Standardizer.identity(dim))
 
     @property

@@ -15,7 +15,7 @@ from torch import nn
 
 from .classifier import RatioClassifier, kl_estimate, logistic_loss
 from .integrate import grid, odeint_at, path_kinetic_energy
-from .seeding import init_linear_layers
+from .seeding import init_layers
 
 DIRECTIONS = ("pq", "qp")
 #: a classifier's warm-up draws from this many refinement batches of pushed points
@@ -102,7 +102,7 @@ class Refinement:
         c = self.config
         source = self._data[direction][0]
         device = source.device
-        clf = init_linear_layers(RatioClassifier(self.field.dim, c.classifier_hidden, c.classifier_depth), seed).to(device)
+        clf = init_layers(RatioClassifier(self.field.dim, c.classifier_hidden, c.classifier_depth), seed).to(device)
         self.classifiers[direction] = clf
         self._clf_opts[direction] = torch.optim.AdamW(clf.parameters(), lr=c.classifier_lr,
                                                       weight_decay=c.classifier_weight_decay)

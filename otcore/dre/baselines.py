@@ -72,7 +72,6 @@ def fit_one_step_ratio(P: torch.Tensor, Q: torch.Tensor, config: DensityRatioCon
         Q_val = check_samples("Q (validation)", validation[1], P.shape[1], minimum=2)
     scaler = Standardizer.fit(P, Q)
     P, Q, P_val, Q_val = (scaler.forward(x).to(dev) for x in (P, Q, P_val[:8000], Q_val[:8000]))
-    torch.manual_seed(config.seed)
     net = build_network(P.shape[1], config, timed=False).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     batch = 4 * config.batch

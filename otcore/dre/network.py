@@ -14,6 +14,8 @@ import math
 import torch
 from torch import nn
 
+from ..seeding import generator, init_layers
+
 
 INPUT_GAIN = 2.0   # std of a first-layer pre-activation from the data part of the input
 
@@ -22,7 +24,7 @@ class RatioNet(nn.Module):
     """``forward(s, x)``: s a scalar or (n,) tensor of times (ignored when ``time_features == 0``),
     x (n, d) -> (n,) logits."""
 
-    def __init__(self, dim: int, hidden: int, depth: int, quadratic: int, time_features: int):
+    def __init__(self, dim: int, hidden: int, depth: int, quadratic: int, time_features: int, seed: int = 0):
         super().__init__()
         self.dim = dim
         freqs = math.pi * torch.arange(1, time_features + 1, dtype=torch.float32)
@@ -38,14 +40,19 @@ class RatioNet(nn.Module):
         # so the SiLU units are nonlinear from the start. With PyTorch's default (≈ 0.5 unit) the
         # net starts almost linear + quadratic and cannot see a difference that lies only in
         # higher moments — exactly the case of data against the Gaussian fitted to them.
-        first = self.mlp[0]
-        with torch.no_grad():
-            first.weight[:, :dim].normal_(0.0, INPUT_GAIN / math.sqrt(dim))
-            first.bias.uniform_(-INPUT_GAIN, INPUT_GAIN)
         self.quadratic = quadratic
         if quadratic > 0:
             self.project = nn.Linear(dim, quadratic, bias=False)
             self.coef = nn.Linear(max(n_time, 1), quadratic)
+        gen = generator(seed)   # every weight from this network's own seeded generator
+        init_layers(self, gen)
+        first = self.mlp[0]
+        if first.weight.is_meta:   # built only to check a file's shapes
+            return
+        with torch.no_grad():
+            first.weight[:, :dim].normal_(0.0, INPUT_GAIN / math.sqrt(dim), generator=gen)
+            first.bias.uniform_(-INPUT_GAIN, INPUT_GAIN, generator=gen)
+        if quadratic > 0:
             nn.init.zeros_(self.coef.weight)
             nn.init.zeros_(self.coef.bias)
 

@@ -20,7 +20,7 @@ CHUNK = 4096   # points per network call when evaluating
 
 def build_network(dim: int, config: DensityRatioConfig, timed: bool = True) -> RatioNet:
     return RatioNet(dim, config.width(dim), config.depth, config.quadratic_units(dim),
-                    config.time_features if timed else 0)
+                    config.time_features if timed else 0, seed=config.seed)
 
 
 class DensityRatio:

@@ -103,7 +103,6 @@ class DensityRatioTrainer:
             ring = self._sampler(POOL_STEPS * config.batch, gen)
             self.train_bridge = self._bridge(check_samples("P (from the sampler)", ring, flow.dim), Q, z)
             self._ring_pos = 0
-        torch.manual_seed(config.seed)
         self.net = build_network(flow.dim, config).to(self.device)
         self._opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self._gen = torch.Generator().manual_seed(config.seed + 1)

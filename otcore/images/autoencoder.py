@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..files import check_format, check_weights, read_state, save_state, state_bytes
+from ..seeding import init_layers
 from ..trainer import StepMetrics
 
 FORMAT = "otcore-autoencoder"
@@ -225,8 +226,7 @@ class AutoencoderTrainer:
         perm = torch.randperm(len(images), generator=gen)
         n_val = int(round(config.holdout * len(images))) if len(images) >= 20 else 0
         self.val, self.train = images[perm[:n_val]], images[perm[n_val:]]
-        torch.manual_seed(config.seed)
-        self._model = ImageAutoencoder(config)
+        self._model = init_layers(ImageAutoencoder(config), config.seed)
         self._opt = torch.optim.Adam(self._model.parameters(), lr=config.lr)
         self._gen = torch.Generator().manual_seed(config.seed + 1)
         self.step_count = 0
