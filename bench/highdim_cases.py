@@ -212,6 +212,6 @@ def best_affine_l2uvp(case: Case, n: int = 50_000, seed: int = 0) -> float:
 
 
 #: name -> dimension; CASES: name -> builder (seed, n, n_test) -> Case
-DIMS: dict[str, int] = {**{f"gauss{d}": d for d in (16, 32, 64, 128)}, **{f"map{d}": d for d in (16, 64, 128)}}
+DIMS: dict[str, int] = {**{f"gauss{d}": d for d in (2, 16, 32, 64, 128)}, **{f"map{d}": d for d in (2, 16, 64, 128)}}
 CASES: dict[str, Callable[..., Case]] = {name: partial(gauss_case if name.startswith("gauss") else map_case, d)
                                          for name, d in DIMS.items()}

@@ -8,6 +8,9 @@ from typing import Any
 from .integrate import SOLVERS
 from .pairing import PAIRINGS
 
+#: the second stage's objectives (otcore.trainer.REFINEMENTS maps each to its stage)
+REFINE_METHODS = ("reflow", "qflow")
+
 
 @dataclass(frozen=True)
 class FlowConfig:
@@ -64,8 +67,8 @@ class FlowConfig:
         for name in ("warm_steps", "refine_steps", "refine_min_dim", "time_features", "classifier_hidden", "classifier_warmup", "patience"):
             if getattr(self, name) < 0:
                 raise ValueError(f"FlowConfig.{name} must be ≥ 0, got {getattr(self, name)}")
-        if self.refine_method not in ("qflow", "reflow"):
-            raise ValueError(f"unknown refine_method {self.refine_method!r}; choose 'qflow' or 'reflow'")
+        if self.refine_method not in REFINE_METHODS:
+            raise ValueError(f"unknown refine_method {self.refine_method!r}; choose one of {', '.join(REFINE_METHODS)}")
         for name in ("warm_lr", "refine_lr", "reflow_lr", "classifier_lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"FlowConfig.{name} must be > 0, got {getattr(self, name)}")

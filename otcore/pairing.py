@@ -133,6 +133,8 @@ class PairedBatches:
                     hi = lo + self._block
                     x1[lo:hi] = x1[lo:hi][self._pair(x0[lo:hi], x1[lo:hi], rng)]
                 item = (torch.as_tensor(x0, dtype=torch.float32), torch.as_tensor(x1, dtype=torch.float32))
+                if self._device.type == "cuda":   # page-locked, so the copy to the GPU does not wait for it
+                    item = tuple(t.pin_memory() for t in item)
                 while not self._stop.is_set():
                     try:
                         self._queue.put(item, timeout=0.1)

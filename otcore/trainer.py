@@ -32,6 +32,8 @@ __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATI
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
 
+#: refine_method -> the refinement stage
+REFINEMENTS = {"reflow": Reflow, "qflow": Refinement}
 #: a stage has diverged when its loss grows past this many times the smallest value it reached
 DIVERGENCE_GROWTH = 1e4
 #: on an accelerator the step's losses are read back (a host sync) only every this many steps, so
@@ -276,10 +278,7 @@ class Trainer:
             trainer._clocks[name].steps, trainer._clocks[name].spent = int(clock["steps"]), float(clock["spent"])
         if ck["stage_state"] is not None:   # rebuild the stage from its starting weights, then its state
             trainer.field.load_state_dict(ck["stage_start"])
-            trainer._stage_start = ck["stage_start"]
-            data = (trainer.P_train, trainer.Q_train, trainer.config, trainer._gen)
-            refinement = Reflow if trainer.config.refine_method == "reflow" else Refinement
-            trainer._stage_obj = WarmStart(trainer.field, *data) if trainer.stage == WARM else refinement(trainer.field, *data)
+            trainer._make_stage(trainer.stage)
             trainer._stage_obj.load_state_dict(ck["stage_state"])
         trainer.field.load_state_dict(ck["field"])
         trainer._gen.set_state(ck["generator"].to(trainer._gen.get_state().device))
@@ -293,12 +292,15 @@ class Trainer:
         return trainer
 
     # --- stages ----------------------------------------------------------------------------
+    def _make_stage(self, name: str) -> None:
+        """The stage object for ``name``, built on the field's current weights (remembered)."""
+        kind = WarmStart if name == WARM else REFINEMENTS[self.config.refine_method]
+        self._stage_start = copy.deepcopy(self.field.state_dict())
+        self._stage_obj = kind(self.field, self.P_train, self.Q_train, self.config, self._gen)
+
     def _enter(self, name: str):
         if self._stage_obj is None or self._stage_obj.name != name:
-            data = (self.P_train, self.Q_train, self.config, self._gen)
-            refinement = Reflow if self.config.refine_method == "reflow" else Refinement
-            self._stage_start = copy.deepcopy(self.field.state_dict())
-            self._stage_obj = WarmStart(self.field, *data) if name == WARM else refinement(self.field, *data)
+            self._make_stage(name)
             self._next_validation = 0
             self._last_validation = (0.0, 0.0)
             if name == REFINE:   # the starting point (the kept warm-start weights), measured again with KL

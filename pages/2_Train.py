@@ -30,7 +30,7 @@ BASIC = {
     "budget_s": ("Time budget, s (0: run the step counts)", "float", dict(min_value=0.0, max_value=86_400.0, step=10.0)),
 }
 CHOICES = {"solver": ["rk4", "midpoint", "euler", "dopri5"], "train_solver": ["rk4", "midpoint", "euler"],
-           "refine_method": ["reflow", "qflow"],
+           "refine_method": list(otcore.config.REFINE_METHODS),
            "pairing": list(otcore.config.PAIRINGS)}
 
 
