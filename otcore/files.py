@@ -6,6 +6,7 @@ import io
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,6 +38,23 @@ def write_atomic(path: str | Path, write: Callable[[Any], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def reserve_path(folder: str | Path, stem: str, suffix: str) -> Path:
+    """A new file name ``stem-YYYYmmdd-HHMMSS[-k]suffix`` in ``folder``, created empty and exclusively
+    (O_EXCL), so two writers in the same second never get the same name. Write it with
+    :func:`write_atomic` or :func:`save_state`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    for k in range(10_000):
+        path = folder / f"{base}{'' if k == 0 else f'-{k}'}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {base}{suffix} in {folder}")
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -11,6 +11,7 @@ import otcore
 from otcore.projection import ProjectionError, make_view
 from otcore.viz.clouds import COLORS, clouds_figure
 from ui import page, state
+from ui.literal import literal
 from ui.page import default
 from ui.parse import ParseError, parse_matrix, parse_vector
 
@@ -102,12 +103,12 @@ def upload_side(s: str) -> tuple[torch.Tensor, str, str, tuple, None]:
         except otcore.SampleLoadError as err:
             st.session_state[f"upload_{s}_error"] = f"{up.name}: {err}"
     if st.session_state.get(f"upload_{s}_error"):
-        st.error(st.session_state[f"upload_{s}_error"] +
-                 (f" — still using the previous file {kept[0]}." if kept else ""), icon=":material/warning:")
+        st.error(literal(st.session_state[f"upload_{s}_error"]) +
+                 (f" — still using the previous file {literal(kept[0])}." if kept else ""), icon=":material/warning:")
     if kept is None:
         raise SideError("Upload a file to use it here (example files are offered below).", problem=False)
     name, x, file_id = kept
-    st.caption(f"Using **{name}**: {x.shape[0]} samples in d = {x.shape[1]}.")
+    st.caption(f"Using **{literal(name)}**: {x.shape[0]} samples in d = {x.shape[1]}.")
     return x, Path(name).stem, f"uploaded {name}, n = {x.shape[0]}, d = {x.shape[1]}", ("upload", file_id), None
 
 
@@ -168,7 +169,7 @@ if results["p"] is not None and results["q"] is not None:
                 st.error(str(err))
 
 if pair is not None:
-    st.subheader(f"In use: {pair.title}")
+    st.subheader(f"In use: {literal(pair.title)}")
     fig_col, text_col = st.columns([3, 2], gap="large")
     with fig_col:
         view = pair.view
@@ -180,7 +181,7 @@ if pair is not None:
             st.info(view.note(), icon=":material/visibility:")
     with text_col:
         page.explain(
-            f"**P**: {pair.desc_p}.  \n**Q**: {pair.desc_q}.\n\n"
+            f"**P**: {literal(pair.desc_p)}.  \n**Q**: {literal(pair.desc_q)}.\n\n"
             "The flow will carry every sample of P to a sample of Q. The cheapest way to do so, in squared "
             "distance, defines the Wasserstein distance; the Train page compares the learned flow's cost "
             "with it.",

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import fields
 from pathlib import Path
 
 import streamlit as st
 
 import otcore
+from otcore.files import reserve_path
 from otcore.viz.training import validation_figure
 from ui import flowjob, jobs, live, page, state
+from ui.literal import literal
 from ui.page import default
 
 page.setup("Train")
@@ -119,7 +120,7 @@ if pair is None:
     st.stop()
 
 job = flowjob.job()
-st.markdown(f"Pair: **{pair.title}** (n = {len(pair.P)} and {len(pair.Q)}, d = {pair.dim}).")
+st.markdown(f"Pair: **{literal(pair.title)}** (n = {len(pair.P)} and {len(pair.Q)}, d = {pair.dim}).")
 if job.context.get("pair_id") not in (None, pair.id):
     st.warning("The run below was trained on a previous pair; Start trains on the pair now chosen.")
 
@@ -195,7 +196,7 @@ with save_col:
         st.download_button("⬇ Download the flow (.pt)", flow.to_bytes(), file_name=f"{name}.pt",
                            mime="application/octet-stream", key="btn_download_flow")
         if st.button("Write it under runs/", key="btn_write_flow"):
-            path = flow.save(RUNS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+            path = flow.save(reserve_path(RUNS, name, ".pt"))
             st.session_state["train_saved_path"] = str(path)
         if st.session_state.get("train_saved_path"):
             st.success(f"Saved to {st.session_state['train_saved_path']}")
@@ -208,10 +209,10 @@ with open_col:
         try:
             loaded = otcore.OTFlow.load(up.getvalue())
             state.set_flow(loaded, source="uploaded")
-            st.session_state["up_flow_msg"] = ("ok", f"Opened {up.name}: a {loaded.dim}-D flow "
+            st.session_state["up_flow_msg"] = ("ok", f"Opened {literal(up.name)}: a {loaded.dim}-D flow "
                                                      f"({loaded.meta.get('trained_steps', '?')} training steps).")
         except otcore.FlowFileError as err:
-            st.session_state["up_flow_msg"] = ("error", f"{up.name}: {err}")
+            st.session_state["up_flow_msg"] = ("error", literal(f"{up.name}: {err}"))
     kind, msg = st.session_state.get("up_flow_msg", (None, None))
     if kind == "ok":
         st.success(msg)

@@ -10,6 +10,7 @@ import torch
 from otcore.viz.export import animation_gif, animation_html
 from otcore.viz.trajectories import trajectory_animation, trajectory_data
 from ui import flowjob, page, state
+from ui.literal import literal
 from ui.page import default
 
 page.setup("Trajectories")
@@ -46,7 +47,7 @@ if flow.dim != pair.dim:
              "distributions, or train a flow for this pair.")
     st.stop()
 if flow.meta.get("pair_id") not in (None, pair.id):
-    st.warning(f"This flow was trained on an earlier pair; it is shown moving the particles of {pair.title}.")
+    st.warning(f"This flow was trained on an earlier pair; it is shown moving the particles of {literal(pair.title)}.")
 
 
 @st.fragment(run_every=1.0 if job.running else None)

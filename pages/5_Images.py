@@ -14,6 +14,7 @@ from otcore.images import (BUILTIN, AEConfig, AutoencoderTrainer, DigitJudge, Im
 from otcore.images.domains import IMAGE_SUFFIXES, MODES
 from otcore.viz.images import fit_scale, grid_figure, latent_figure, scrub_gif, to_pil
 from ui import jobs, live, page
+from ui.literal import literal
 from ui.page import default
 
 page.setup("Images", "🖼️")
@@ -87,7 +88,7 @@ def domain_picker(side: str, col, default_name: str) -> tuple[ImageDomain, Image
         try:
             domain = load_domain([(f.name, f.getvalue()) for f in files], size, mode, name=f"uploaded {side}")
         except ImageLoadError as err:
-            st.error(str(err), icon=":material/warning:")
+            st.error(literal(str(err)), icon=":material/warning:")
             if stored is not None and stored[0][1:] == (size, mode):
                 st.caption("Still using the images uploaded before.")
                 return stored[1]
@@ -95,7 +96,7 @@ def domain_picker(side: str, col, default_name: str) -> tuple[ImageDomain, Image
         if domain.skipped:
             with st.expander(f"{len(domain.skipped)} file(s) skipped"):
                 for name, reason in domain.skipped:
-                    st.caption(f"{name}: {reason}")
+                    st.caption(literal(f"{name}: {reason}"))
         parts = split_gallery(domain)
         st.session_state[f"images.uploaded_{side}"] = (key, parts)
         return parts
@@ -301,9 +302,9 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
         try:
             mode = "grey" if src_train.channels == 1 else "rgb"
             source = torch.as_tensor(decode_image(upload.getvalue(), size, mode))[None]
-            c[1].caption(f"Using your image {upload.name} (converted to {size} × {size}); remove it to use the gallery.")
+            c[1].caption(f"Using your image {literal(upload.name)} (converted to {size} × {size}); remove it to use the gallery.")
         except ImageLoadError as err:
-            c[1].error(f"{upload.name}: {err}", icon=":material/warning:")
+            c[1].error(literal(f"{upload.name}: {err}"), icon=":material/warning:")
 
     t = st.slider("t: from the source domain (0) to the target domain (1)", 0.0, 1.0, step=0.05,
                   key=default("img_t", 0.0))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from otcore.coupling import draw_partners, sinkhorn_log_plan, squared_distances
-from otcore.pairing import pair, pair_source
+from otcore.pairing import pair_source
 
 
 def _clouds(n, d, seed):

@@ -95,3 +95,13 @@ def test_an_interrupted_write_leaves_the_previous_file_whole(tmp_path):
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["flow.pt"]   # no temporary left behind
     assert read_state(path, FlowFileError, "a flow")["format"] == "otflow"
+
+
+def test_two_writers_in_the_same_second_get_different_names(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from otcore.files import reserve_path
+
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda _: reserve_path(tmp_path, "run", ".pt"), range(32)))
+    assert len(set(paths)) == 32 and all(p.exists() and p.suffix == ".pt" for p in paths)

@@ -14,6 +14,7 @@ from otcore.dre.maps import plane_grid
 from otcore.projection import identity_view
 from otcore.viz.density import bits_figure, comparison_figure
 from ui import jobs, live, page, state, threads
+from ui.literal import literal
 from ui.page import default
 
 ENERGY_JOB = "energy"
@@ -47,7 +48,7 @@ def show_result(result, label: str, points: torch.Tensor | None) -> None:
         st.dataframe([{"model": MODEL_NAMES[k], "NLL (nats)": round(result.nll[k], 3),
                        "bits / dim": round(result.bits_per_dim[k], 4)} for k in MODEL_NAMES if k in result.nll],
                      hide_index=True, key="energy_table")
-        st.caption(f"{label}: {result.n_train} training points, {result.n_test} held out, {result.dim}-D, "
+        st.caption(f"{literal(label)}: {result.n_train} training points, {result.n_test} held out, {result.dim}-D, "
                    f"{result.seconds:.0f} s. Negative log-likelihood of the held-out points: lower is better.")
     if result.dim == 2 and points is not None:
         grid = plane_grid(identity_view(), [points], resolution=70)

@@ -5,12 +5,16 @@ An :class:`ImageDomain` holds images as an (n, C, S, S) float tensor in [0, 1]. 
 only PNG, JPEG, BMP, GIF and WebP are decoded, images whose header announces more than
 ``MAX_PIXELS`` pixels are refused before decoding (Pillow's decompression-bomb guard is also
 turned into an error), a zip is read entry by entry with limits on the number of files, each
-entry's size and the compression ratio. A bad file is skipped and listed in ``skipped`` with the
-reason; a domain left with too few images raises :class:`ImageLoadError` with every reason.
+entry's size and the compression ratio. Zips are decoded in memory, never extracted; an entry
+whose name is absolute or climbs out of the archive (``../x.png``) is skipped all the same. 16-bit
+grey PNGs keep their 65,536 levels (scaled to [0, 1] by 65535). A bad file is skipped and listed in
+``skipped`` with the reason; a domain left with too few images raises :class:`ImageLoadError` with
+every reason.
 """
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ MIN_IMAGES = 10                    # a domain needs at least this many to train 
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 MODES = {"grey": ("L", 1), "rgb": ("RGB", 3)}
+WIDE_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I")   # Pillow's modes for 16-bit grey PNGs
 
 Upload = Union[str, Path, tuple[str, bytes]]
 
@@ -219,12 +224,22 @@ def decode_image(data: bytes, size: int, mode: str = "grey") -> np.ndarray:
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as err:
         raise ImageLoadError(f"image is corrupt or truncated ({err})") from None
     img = ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
+    if img.mode == "F":                                        # 16-bit grey, already in [0, 1]
+        arr = np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)[None]
+        return arr if pil_mode == "L" else np.repeat(arr, 3, axis=0)
     arr = np.asarray(img, dtype=np.float32) / 255.0
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
 def _flatten(img: Image.Image, pil_mode: str) -> Image.Image:
-    """Convert to L or RGB, compositing any transparency onto white."""
+    """Convert to L or RGB, compositing any transparency onto white; 16-bit grey becomes a float
+    ("F") image of its levels / 65535, so that no grey level is lost."""
+    if img.mode in WIDE_GREY:
+        raw = np.asarray(img)
+        levels = np.clip(raw.astype(np.float32) / 65535.0, 0.0, 1.0)
+        if isinstance(img.info.get("transparency"), int):
+            levels[raw == img.info["transparency"]] = 1.0
+        return Image.fromarray(levels)                       # float32 -> mode "F"
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -280,6 +295,9 @@ def _zip_entries(name: str, data: bytes) -> Iterator[tuple[str, bytes | None, st
     with archive:
         for info in files:
             entry = f"{name}/{info.filename}"
+            if _escapes_archive(info.filename):
+                yield entry, None, "unsafe path (absolute, or climbing out of the zip with '..'); not read"
+                continue
             parts = PurePosixPath(info.filename).parts
             if any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue  # hidden files and macOS resource forks: not content
@@ -299,6 +317,12 @@ def _zip_entries(name: str, data: bytes) -> Iterator[tuple[str, bytes | None, st
                 yield entry, None, f"could not be extracted ({err})"
                 continue
             yield entry, content, None
+
+
+def _escapes_archive(filename: str) -> bool:
+    """A zip entry name that would land outside the folder it is extracted to: '/x', 'C:x', '../x'."""
+    name = filename.replace("\\", "/")
+    return name.startswith("/") or re.match(r"[A-Za-z]:", name) is not None or ".." in name.split("/")
 
 
 def load_domain(uploads: Iterable[Upload], size: int, mode: str = "grey", name: str = "domain",
