@@ -7,7 +7,11 @@ from typing import Any
 
 from .integrate import SOLVERS
 from .pairing import PAIRINGS
+from .typecheck import check_field_types
 
+#: the largest sizes a flow config may ask for (a file is checked against them before anything is built)
+SIZE_CAPS = {"hidden": 65_536, "depth": 256, "time_features": 4096, "classifier_hidden": 65_536, "classifier_depth": 64,
+             "blocks": 10_000, "steps_per_block": 10_000, "eval_steps": 100_000}
 #: the second stage's objectives (otcore.trainer.REFINEMENTS maps each to its stage)
 REFINE_METHODS = ("reflow", "qflow")
 
@@ -59,6 +63,7 @@ class FlowConfig:
     patience: int = field(default=3, metadata={"help": "refinement ends after this many validations without a better kept flow (0: never)"})
 
     def __post_init__(self) -> None:
+        check_field_types(self, caps=SIZE_CAPS)
         positive = ["hidden", "depth", "blocks", "steps_per_block", "eval_steps", "warm_batch", "ot_block", "refine_batch",
                     "classifier_depth", "classifier_steps", "validate_every"]
         for name in positive:

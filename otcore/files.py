@@ -102,7 +102,8 @@ def check_format(state: Any, fmt: str, version: int, error: type[Exception], wha
     if found > version:
         raise error(f"this {what.split(' ', 1)[-1]} was saved by a newer version (format {found}); "
                     f"this version reads format ≤ {version}: please upgrade")
-    if not isinstance(state.get("meta") or {}, dict):
+    meta = state.get("meta")
+    if meta is not None and not isinstance(meta, dict):
         raise error(f"this file is not {what} saved by OT Flow Studio (its 'meta' is not a mapping)")
 
 

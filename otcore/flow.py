@@ -117,7 +117,7 @@ class OTFlow:
             check_weights(lambda: VelocityField(dim, config.hidden, config.depth, config.time_features), state["weights"])
             flow = cls.new(dim, config, standardizer)
             flow.field.load_state_dict(state["weights"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, OverflowError) as err:
             raise FlowFileError(f"the flow file is damaged or incomplete: {err}") from None
         flow.meta = dict(state.get("meta") or {})
         return flow

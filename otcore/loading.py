@@ -13,7 +13,6 @@ import csv
 import io
 import math
 import re
-import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -62,11 +61,9 @@ def _parse_csv(data: bytes) -> np.ndarray:
     Each chunk of lines goes through NumPy's fast reader; a chunk it refuses, or that holds NaN,
     infinite or float32-overflowing values, is read again cell by cell to name the line and column
     (that reader defines what is accepted; the fast one accepts a subset of it)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")                    # classic Mac line ends
-    first, line_no, begin, end = _first_line(data)
+    first, line_no, begin, end = _first_line(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
     delimiter = next((d for d in DELIMITERS if d in first), None)
     cells = _cells(first, delimiter, line_no)
     width = len(cells)
@@ -94,10 +91,11 @@ def _parse_csv(data: bytes) -> np.ndarray:
 _LEADING_SPACE = re.compile(rb"[ \t\n\r\f\v]*")
 
 
-def _first_line(data: bytes) -> tuple[str, int, int, int]:
-    """The first non-blank line: (its text, its line number, its offset, the offset after it)."""
-    pos = _LEADING_SPACE.match(data).end()                   # skip leading ASCII white space at once
-    pos = data.rfind(b"\n", 0, pos) + 1
+def _first_line(data: bytes, skip: int) -> tuple[str, int, int, int]:
+    """The first non-blank line after ``skip`` bytes (a byte-order mark): (its text, its line
+    number, its offset, the offset after it)."""
+    pos = _LEADING_SPACE.match(data, skip).end()             # skip leading ASCII white space at once
+    pos = max(data.rfind(b"\n", skip, pos) + 1, skip)
     line_no = data.count(b"\n", 0, pos) + 1
     while pos < len(data):
         end = data.find(b"\n", pos)
@@ -131,12 +129,12 @@ def _decode(chunk: bytes, line_no: int) -> str:
 
 def _fast_block(text: str, delimiter: str | None, width: int) -> np.ndarray | None:
     """The chunk's rows as float32 (r, width), or None if anything needs a closer look."""
+    if not text.strip():
+        return np.empty((0, width), dtype=np.float32)
     quoted = delimiter is not None and '"' in text
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")                  # "input contained no data"
-            block = np.loadtxt(io.StringIO(text), dtype=np.float64, delimiter=delimiter, comments=None,
-                               quotechar='"' if quoted else None, ndmin=2)
+        block = np.loadtxt(io.StringIO(text), dtype=np.float64, delimiter=delimiter, comments=None,
+                           quotechar='"' if quoted else None, ndmin=2)
     except ValueError:
         return None
     if block.shape[0] == 0 or block.shape[1] != width:

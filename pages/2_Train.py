@@ -199,7 +199,7 @@ with save_col:
             path = flow.save(reserve_path(RUNS, name, ".pt"))
             st.session_state["train_saved_path"] = str(path)
         if st.session_state.get("train_saved_path"):
-            st.success(f"Saved to {st.session_state['train_saved_path']}")
+            st.success(f"Saved to {literal(st.session_state['train_saved_path'])}")
         if job.status == jobs.DIVERGED:
             st.caption("The run diverged; the flow saved here holds its last good weights.")
 with open_col:

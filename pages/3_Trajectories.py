@@ -141,7 +141,7 @@ if c2.button("Prepare HTML", key="btn_prepare_html"):
 if prepared is not None and prepared[0] == key:
     _, kind, blob = prepared
     mime = "image/gif" if kind == "gif" else "text/html"
-    st.download_button(f"⬇ Download {name}.{kind} ({len(blob) / 2**20:.1f} MiB)", blob, file_name=f"{name}.{kind}",
+    st.download_button(f"⬇ Download {literal(name)}.{kind} ({len(blob) / 2**20:.1f} MiB)", blob, file_name=f"{name}.{kind}",
                        mime=mime, key="btn_download_export")
     if kind == "gif":
         st.image(blob, caption="GIF preview", width=320)

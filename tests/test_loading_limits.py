@@ -32,6 +32,12 @@ def test_values_survive_exactly_across_chunks_and_dialects(monkeypatch):
     assert torch.equal(load_samples(quoted, name="q.csv"), torch.from_numpy(x))
 
 
+def test_byte_order_mark_blank_lines_and_old_mac_line_ends():
+    expected = torch.tensor([[1.0, 2.0], [3.0, 4.5]])
+    for data in (b"\xef\xbb\xbf\n \nx,y\n1,2\n\n3,4.5", b"1;2\r3;4.5\r", b"  1  2 \n\t3 4.5\n"):
+        assert torch.equal(load_samples(data, name="a.csv"), expected)
+
+
 @pytest.mark.parametrize("content,match", [
     ("1,2\n1e39,3\n", r"row 2, column 1: 1e39 is too large for 32-bit floats"),
     ("x,y\n1,2\n3,-1e400\n", r"row 3, column 2: -1e400 is too large for 32-bit floats"),

@@ -1,7 +1,7 @@
 """Text a user supplied (a file's name, a message quoting a file's cells or a zip's entry names),
 made safe for Streamlit's markdown elements (``st.caption``, ``st.error``, ``st.subheader`` …): it
-is shown as the literal characters, never rendered. Today a name holding ``![x](http://…)`` would
-make the browser fetch that URL."""
+is shown as the literal characters, never rendered (unescaped, a name holding ``![x](http://…)``
+makes the browser fetch that URL)."""
 from __future__ import annotations
 
 #: ASCII characters that CommonMark, GitHub's extensions (tables, strikethrough, bare links) or
@@ -29,7 +29,7 @@ def literal(text: str) -> str:
             out.append(ch)
     body = "".join(out)
     stripped = body.lstrip(" \t")
-    return "&#32;" * (len(body) - len(stripped)) + stripped
+    return "".join(f"&#{ord(c)};" for c in body[:len(body) - len(stripped)]) + stripped
 
 
 def _between_word_characters(text: str, i: int) -> bool:

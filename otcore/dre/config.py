@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from ..config import FlowConfig
+from ..typecheck import check_field_types
 
 
 class DensityRatioError(ValueError):
@@ -31,6 +32,8 @@ class DensityRatioConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_field_types(self, DensityRatioError, caps={"hidden": 65_536, "depth": 256, "time_features": 4096,
+                                                          "slices": 10_000, "push_steps": 10_000, "quadratic": 65_536})
         for name in ("slices", "push_steps", "depth", "time_features", "steps", "batch", "validate_every"):
             if getattr(self, name) < 1:
                 raise DensityRatioError(f"DensityRatioConfig.{name} must be ≥ 1, got {getattr(self, name)}")

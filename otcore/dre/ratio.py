@@ -115,7 +115,7 @@ class DensityRatio:
             check_weights(lambda: build_network(dim, config), state["weights"])
             net = build_network(dim, config)
             net.load_state_dict(state["weights"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, OverflowError) as err:
             raise DensityRatioError(f"the density-ratio file is damaged or incomplete: {err}") from None
         return cls(net, config, standardizer, state.get("meta") or {})
 

@@ -28,6 +28,7 @@ from torch import nn
 
 from ..files import check_format, check_weights, read_state, save_state, state_bytes
 from ..seeding import init_layers
+from ..typecheck import check_field_types
 from ..trainer import StepMetrics
 
 FORMAT = "otcore-autoencoder"
@@ -54,6 +55,7 @@ class AEConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_field_types(self, caps={"latent": 4096, "width": 4096})
         if self.size not in SIZES:
             raise ValueError(f"AEConfig.size must be one of {SIZES}, got {self.size}")
         if self.channels not in (1, 3):
@@ -166,7 +168,7 @@ class ImageAutoencoder(nn.Module):
             check_weights(lambda: cls(config), state["weights"])
             model = cls(config)
             model.load_state_dict(state["weights"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, OverflowError) as err:
             raise AutoencoderFileError(f"the autoencoder file is damaged or incomplete: {err}") from None
         return model.eval()
 

@@ -17,6 +17,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Union
@@ -313,7 +314,8 @@ def _zip_entries(name: str, data: bytes) -> Iterator[tuple[str, bytes | None, st
             try:
                 with archive.open(info) as fh:
                     content = fh.read(MAX_FILE_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as err:
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError,
+                    zlib.error) as err:
                 yield entry, None, f"could not be extracted ({err})"
                 continue
             yield entry, content, None
