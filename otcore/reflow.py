@@ -1,7 +1,7 @@
 """Stage 2, 'reflow' variant: straighten the warm start's paths while keeping its map.
 
 The kept warm-start flow T̂ (the teacher) is integrated once over every training point of both
-sides (on the training grid), giving the pairs (x, T̂(x)) for x in P and (T̂⁻¹(y), y) for y in Q: a coupling whose
+sides, giving the pairs (x, T̂(x)) for x in P and (T̂⁻¹(y), y) for y in Q: a coupling whose
 marginals are P and Q up to the warm start's fit, anchored on real points of both sides. Flow
 matching on straight lines between these pairs (a rectified flow, Liu et al. 2022) learns a field
 with nearly straight paths: the transport cost drops to the cost of the map itself,
@@ -41,8 +41,7 @@ class Reflow:
     def __init__(self, field: nn.Module, P: torch.Tensor, Q: torch.Tensor, config, generator: torch.Generator):
         self.field, self.config, self._gen = field, config, generator
         teacher = copy.deepcopy(field).requires_grad_(False)
-        # on the training grid: at d = 128 and 2 × 16k points, 32 steps took most of the stage's time
-        self._x0, self._x1 = teacher_pairs(teacher, P, Q, config.blocks * config.steps_per_block, config.train_solver)
+        self._x0, self._x1 = teacher_pairs(teacher, P, Q, config.eval_steps, config.train_solver)
         self._opt = torch.optim.Adam(field.parameters(), lr=config.reflow_lr)
 
     def state_dict(self) -> dict:
