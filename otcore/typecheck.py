@@ -3,6 +3,7 @@ an untrusted file): each field must hold a value of its default's type, finite, 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -22,9 +23,9 @@ def check_field_types(config: Any, error: type[Exception] = ValueError, caps: di
         if kind is bool:
             ok = isinstance(value, bool)
         elif kind is int:
-            ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) <= MAX_INT
         elif kind is float:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
         else:
             ok = isinstance(value, kind)
         if not ok:
