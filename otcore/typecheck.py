@@ -29,8 +29,9 @@ def check_field_types(config: Any, error: type[Exception] = ValueError, caps: di
         else:
             ok = isinstance(value, kind)
         if not ok:
-            raise error(f"{name} must be a {'finite number' if kind is float else kind.__name__}"
-                        f"{' of at most ' + format(MAX_INT, ',') if kind is int else ''}, got {str(value)[:40]!r}")
+            what = {bool: "true or false", int: f"whole number of size at most {MAX_INT:,}", float: "finite number",
+                    str: "text"}.get(kind, kind.__name__)
+            raise error(f"{name} must be a {what}, got {str(value)[:40]!r}")
         cap = (caps or {}).get(f.name)
         if cap is not None and value > cap:
             raise error(f"{name} must be at most {cap:,}, got {value:,}")
