@@ -1,7 +1,7 @@
 """Step-wise training: a small driver over two stage objects, a minibatch-OT flow-matching warm
-start (:mod:`otcore.warmstart`) then the Q-flow refinement (:mod:`otcore.refine`), with held-out
-validation and keep-best selection (:mod:`otcore.validation`) and an optional time budget
-(:mod:`otcore.budget`). The trainer knows nothing about any UI: it yields one :class:`StepMetrics`
+start (:mod:`otcore.warmstart`) then a refinement (:mod:`otcore.reflow` by default, or the Q-flow
+objective of :mod:`otcore.refine`), with held-out validation and keep-best selection
+(:mod:`otcore.validation`) and an optional time budget (:mod:`otcore.budget`). The trainer knows nothing about any UI: it yields one :class:`StepMetrics`
 per step, so a caller can chart, stop at any step and resume by calling :meth:`Trainer.run` again.
 """
 from __future__ import annotations
