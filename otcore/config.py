@@ -41,10 +41,10 @@ class FlowConfig:
     warm_lr: float = field(default=5e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
     ema: float = field(default=0.9995, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
     pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
-    # --- stage 2: Q-flow refinement: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy ------------
+    # --- stage 2: the refinement (reflow, or Q-flow: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy) --
     refine_method: str = field(default="reflow", metadata={"help": "'reflow' (straighten the warm start's paths, keep its map: measured better in d ≥ 16) | 'qflow' (KL classifiers + γ · kinetic energy)"})
     reflow_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the 'reflow' refinement (cosine-decayed)"})
-    refine_steps: int = field(default=100, metadata={"help": "Q-flow refinement steps (directions alternate)"})
+    refine_steps: int = field(default=100, metadata={"help": "refinement steps without a budget (Q-flow: directions alternate); 0 turns it off"})
     refine_min_dim: int = field(default=3, metadata={"help": "refine only data of at least this dimension: below it minibatch-OT pairing is nearly unbiased and extra warm-start steps measured better"})
     refine_batch: int = field(default=1024, metadata={"help": "particles pushed through the grid per refinement step"})
     adjoint: bool = field(default=False, metadata={"help": "adjoint gradients through the ODE (less memory, slower)"})
