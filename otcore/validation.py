@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -29,7 +30,7 @@ class Validation:
 
     @property
     def finite(self) -> bool:
-        return all(torch.isfinite(torch.tensor(v)) for v in (self.fit, self.fit_reverse, self.transport_cost))
+        return all(math.isfinite(v) for v in (self.fit, self.fit_reverse, self.transport_cost))
 
 
 @dataclass
