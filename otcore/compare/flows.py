@@ -1,0 +1,87 @@
+"""The learned flows of a comparison: the project's pipeline, its warm start alone, independent-
+coupling flow matching and a rectified flow, each one :class:`otcore.Trainer` on its own
+:class:`otcore.FlowConfig` (derived from the problem's), then measured on the problem's points."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+
+from ..config import FlowConfig
+from ..flow import OTFlow
+from ..integrate import path_kinetic_energy
+from ..metrics import energy_distance, inversion_error, straightness
+from ..trainer import DIVERGED, Trainer
+from .problem import Problem
+from .result import MethodResult, MethodStep
+
+
+@dataclass(frozen=True)
+class FlowVariant:
+    label: str
+    configure: Callable[[FlowConfig], FlowConfig]   # the problem's flow config -> this method's
+
+
+def _rectified(c: FlowConfig) -> FlowConfig:
+    """Independent-coupling flow matching, then one reflow on its own pairs (Liu et al. 2022), in any
+    dimension, the budget shared half and half."""
+    return c.replace(pairing="independent", refine_method="reflow", refine_min_dim=0,
+                     refine_steps=max(1, c.refine_steps), refine_share=0.5)
+
+
+#: name -> the flow method (its config from the problem's flow config)
+FLOW_VARIANTS: dict[str, FlowVariant] = {
+    "pipeline": FlowVariant("full pipeline", lambda c: c),
+    "warm-start": FlowVariant("warm start (minibatch OT-CFM)", lambda c: c.replace(refine_steps=0)),
+    "independent": FlowVariant("independent flow matching", lambda c: c.replace(pairing="independent", refine_steps=0)),
+    "rectified": FlowVariant("rectified flow (one reflow)", _rectified),
+}
+
+
+def variant_config(name: str, problem: Problem) -> FlowConfig:
+    """The FlowConfig method ``name`` trains with: its variant of the problem's flow config, with
+    the comparison's time budget when it sets one."""
+    config = FLOW_VARIANTS[name].configure(problem.flow_config)
+    seconds = problem.config.flow_seconds
+    return config.replace(budget_s=float(seconds)) if seconds > 0 else config
+
+
+def _fraction(trainer: Trainer) -> float:
+    if trainer.done:
+        return 1.0
+    if trainer.config.budget_s > 0:
+        return min(1.0, trainer.elapsed / trainer.config.budget_s)
+    done, planned = (sum(v) for v in zip(*trainer.progress().values()))
+    return min(1.0, done / planned) if planned else 1.0
+
+
+@torch.no_grad()
+def measure_flow(problem: Problem, flow: OTFlow, name: str, began: float, note: str = "") -> MethodResult:
+    """Readouts of a trained flow on the problem's points, timed from ``began`` (perf_counter)."""
+    steps = flow.config.eval_steps
+    grid = torch.linspace(0.0, 1.0, steps + 1)
+    path = flow.trajectory(problem.X, grid, solver="rk4", steps=steps)
+    back = flow.transport(path[-1], reverse=True, solver="rk4", steps=steps)
+    drawn = flow.trajectory(problem.drawn, problem.times, solver="rk4", steps=steps)
+    return MethodResult(
+        method=name, label=FLOW_VARIANTS[name].label, times=problem.times, paths=drawn,
+        cost=float(path_kinetic_energy(path, grid).double().mean()), exact_cost=problem.exact_cost,
+        fit=energy_distance(path[-1], problem.Q_fit), straightness=straightness(path),
+        inversion_error=inversion_error(problem.X, back), seconds=time.perf_counter() - began, note=note)
+
+
+def train_flow(problem: Problem, name: str) -> Iterator[MethodStep]:
+    """Train flow method ``name`` step by step (one item per training step), then measure it."""
+    began = time.perf_counter()
+    trainer = Trainer(problem.P, problem.Q, variant_config(name, problem))
+    try:
+        for metrics in trainer.run():
+            yield MethodStep(name, _fraction(trainer), time.perf_counter() - began, metrics.stage)
+    finally:
+        trainer.close()
+    yield MethodStep(name, 1.0, time.perf_counter() - began, "measure")
+    note = trainer.stop_reason if trainer.stage == DIVERGED else (trainer.note or "")
+    result = measure_flow(problem, trainer.flow, name, began, note)
+    yield MethodStep(name, 1.0, result.seconds, "done", result)
