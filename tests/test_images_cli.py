@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from otcore.images import ImageLoadError, LatentTranslator, digits_split
-from otcore.images.cli import add_train_images_command, add_translate_command
+from otcore.cli.images import add_train_images_command, add_translate_command
 
 
 def run(argv: list[str]) -> int:

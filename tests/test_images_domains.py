@@ -161,6 +161,6 @@ def test_image_modules_do_not_import_streamlit():
     import subprocess
     import sys
 
-    code = ("import sys, otcore.images, otcore.images.cli, otcore.viz.images; "
+    code = ("import sys, otcore.images, otcore.cli.images, otcore.viz.images; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

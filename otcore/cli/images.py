@@ -1,4 +1,4 @@
-"""Command-line parts of image translation, wired into ``python -m otcore`` by otcore/cli.py:
+"""``train-images`` and ``translate``: latent image translation from the command line.
 
 ``train-images`` trains the autoencoder and the latent flow between two image domains and writes
 ``translator.pt``; ``translate`` translates folders, zips or files of images with such a file and
@@ -15,12 +15,19 @@ from pathlib import Path
 import torch
 
 from ..files import write_bytes, write_text
-from .autoencoder import AEConfig
-from .domains import MODES, resolve_domain
-from .translate import LatentTranslator, fit_translator, latent_flow_config, translate_folder
+from ..images.autoencoder import AEConfig
+from ..images.domains import MODES, resolve_domain
+from ..images.translate import LatentTranslator, fit_translator, latent_flow_config, translate_folder
+from .common import add_threads_flag
 
 DOMAIN_HELP = "digit:N (scikit-learn 8×8 digits of class N), china / flower (patches of scikit-learn's sample photos), " \
               "or a folder, zip or image file"
+
+
+def add_commands(sub) -> None:
+    """``train-images`` and ``translate`` on the subparsers ``sub``."""
+    add_train_images_command(sub)
+    add_translate_command(sub)
 
 
 def add_train_images_command(subparsers) -> argparse.ArgumentParser:
@@ -42,7 +49,7 @@ def add_train_images_command(subparsers) -> argparse.ArgumentParser:
                    help="latent flow warm-start steps")
     p.add_argument("--refine-steps", type=int, default=0, help="latent flow refinement (Q-flow) steps")
     p.add_argument("--seed", type=int, default=0, help="seed of both trainings")
-    p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    add_threads_flag(p)
     p.set_defaults(func=cmd_train_images)
     return p
 
@@ -63,7 +70,7 @@ def add_translate_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--gif", action="store_true", help="also write a scrub GIF per image (25 frames)")
     p.add_argument("--scale", type=int, default=1, help="upscale the written images by this factor")
     p.add_argument("--smooth", action="store_true", help="upscale bicubically instead of showing raw pixels")
-    p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    add_threads_flag(p)
     p.set_defaults(func=cmd_translate)
     return p
 
@@ -134,7 +141,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def _write_gifs(translator: LatentTranslator, args: argparse.Namespace, out: Path) -> None:
     from ..viz.images import fit_scale, scrub_gif
-    from .domains import load_domain
+    from ..images.domains import load_domain
 
     c = translator.autoencoder.config
     domain = load_domain(args.inputs, c.size, "grey" if c.channels == 1 else "rgb", min_images=1)

@@ -1,4 +1,4 @@
-"""Command-line parts of density-ratio estimation, wired into ``python -m otcore`` by otcore/cli.py:
+"""``ratio``, ``mi`` and ``density``: density-ratio estimation from the command line.
 
 ``ratio`` trains the time score on a trained flow's bridge (or reads a saved one) and writes
 log q − log p at given points; ``mi`` estimates mutual information from paired files or a
@@ -10,38 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..dre.config import BRIDGE_FLOW, DensityRatioConfig
+from ..dre.energy import fit_energy_density, load_digits_dequantized
+from ..dre.mutual_information import SIGN, estimate_mutual_information
+from ..dre.ratio import DensityRatio
+from ..dre.trainer import DensityRatioTrainer
 from ..files import write_atomic
 from ..gaussians import correlated_pairs
 from ..loading import load_samples
-from .config import BRIDGE_FLOW, DensityRatioConfig
-from .energy import fit_energy_density, load_digits_dequantized
-from .mutual_information import SIGN, estimate_mutual_information
-from .ratio import DensityRatio
-from .trainer import DensityRatioTrainer
-
-
-class _Bar:
-    """A one-line text progress bar per stage on stderr, redrawn at most 5 times a second."""
-
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self._last = stream, width, 0.0
-
-    def __call__(self, stage: str, step: int, total: int, extra: str = "") -> None:
-        now = time.perf_counter()
-        if now - self._last < 0.2 and step != total:
-            return
-        self._last = now
-        bar = "#" * int(self.width * step / max(1, total))
-        self.stream.write(f"\r{stage:>10} [{bar:<{self.width}}] {step}/{total} {extra:<30}")
-        if step == total:
-            self.stream.write("\n")
-        self.stream.flush()
+from .common import Bar, add_run_flags, add_threads_flag, load_run, print_table
 
 
 def _ratio_config_flags(p: argparse.ArgumentParser) -> None:
@@ -66,13 +48,18 @@ def _bridge_configs(args: argparse.Namespace) -> dict:
     return dict(config=DensityRatioConfig(steps=args.steps), flow_config=BRIDGE_FLOW.replace(warm_steps=args.flow_steps))
 
 
-def add_ratio_command(subparsers, data_help: str) -> argparse.ArgumentParser:
-    """``python -m otcore ratio runs/demo --points grid.csv --csv log_ratio.csv``."""
-    from ..cli import add_run_flags
+def add_commands(sub) -> None:
+    """``ratio``, ``mi`` and ``density`` on the subparsers ``sub``."""
+    add_ratio_command(sub)
+    add_mi_command(sub)
+    add_density_command(sub)
 
+
+def add_ratio_command(subparsers) -> argparse.ArgumentParser:
+    """``python -m otcore ratio runs/demo --points grid.csv --csv log_ratio.csv``."""
     p = subparsers.add_parser("ratio", help="train the density ratio log q − log p along a trained flow",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_run_flags(p, data_help)
+    add_run_flags(p)
     _ratio_config_flags(p)
     p.add_argument("--load", help="use this saved ratio.pt instead of training one")
     p.add_argument("--out", help="where to write the trained ratio (default: ratio.pt beside the flow)")
@@ -86,8 +73,6 @@ def add_ratio_command(subparsers, data_help: str) -> argparse.ArgumentParser:
 
 
 def cmd_ratio(args: argparse.Namespace) -> int:
-    from ..cli import load_run
-
     torch.set_num_threads(args.threads)
     flow, P, Q = load_run(args)
     summary: dict = {}
@@ -95,7 +80,7 @@ def cmd_ratio(args: argparse.Namespace) -> int:
         ratio = DensityRatio.load(args.load)
     else:
         trainer = DensityRatioTrainer(flow, P, Q, _ratio_config(args))
-        bar = _Bar()
+        bar = Bar()
         for m in trainer.run():
             bar("ratio", m.step, m.steps, f"loss {m.loss:.4f}")
         if trainer.stop_reason:
@@ -123,8 +108,10 @@ def cmd_ratio(args: argparse.Namespace) -> int:
             for row in table:
                 print(",".join(f"{v:.6g}" for v in row))
     if summary:
-        print(json.dumps(summary, indent=2) if args.json else
-              "\n".join(f"{k:>26}: {v:.6g}" if isinstance(v, float) else f"{k:>26}: {v}" for k, v in summary.items()))
+        if args.json:
+            print(json.dumps(summary, indent=2))
+        else:
+            print_table(summary, width=26)
     return 0
 
 
@@ -142,7 +129,7 @@ def add_mi_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--direction", choices=list(SIGN), default="product-to-joint",
                    help="the bridge: from the product of marginals to the joint pairs, or back (method.md's order)")
     _bridge_flags(p)
-    p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    add_threads_flag(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_mi)
     return p
@@ -167,7 +154,7 @@ def cmd_mi(args: argparse.Namespace) -> int:
         x, y = load_samples(args.x), load_samples(args.y)
     else:
         raise ValueError("give --x and --y (paired files) or --task D:MI")
-    bar = _Bar()
+    bar = Bar()
     r = estimate_mutual_information(x, y, one_step=not args.no_one_step, seed=args.seed, direction=args.direction,
                                     **_bridge_configs(args),
                                     callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
@@ -180,9 +167,7 @@ def cmd_mi(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        for k, v in out.items():
-            if v is not None:
-                print(f"{k:>24}: {v:.6g}" if isinstance(v, float) else f"{k:>24}: {v}")
+        print_table(out, width=24)
     return 0
 
 
@@ -195,7 +180,7 @@ def add_density_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     p.add_argument("--out", help="also write the density ratio (ratio.pt) here")
     _bridge_flags(p)
-    p.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()), help="CPU threads for torch")
+    add_threads_flag(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_density)
     return p
@@ -204,7 +189,7 @@ def add_density_command(subparsers) -> argparse.ArgumentParser:
 def cmd_density(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     data = load_digits_dequantized(seed=args.seed) if args.data == "digits" else load_samples(args.data)
-    bar = _Bar()
+    bar = Bar()
     r = fit_energy_density(data, holdout=args.holdout, seed=args.seed, **_bridge_configs(args),
                            callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     if args.out:

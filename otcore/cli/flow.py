@@ -1,0 +1,124 @@
+"""``train`` and ``evaluate``: train a flow into a run folder (resumable from its checkpoint) and
+print the report of a trained one."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import FlowConfig
+from ..evaluate import evaluate
+from ..files import read_state, save_state, write_atomic, write_text
+from ..sources import resolve_source
+from ..trainer import DIVERGED, Trainer
+from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_table, read_samples
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def show_progress(bar: Bar, m) -> None:
+    """One training metric on the progress bar: step, steps/s and, once validated, cost and fit."""
+    extra = f"cost {m.transport_cost:.4g} fit {m.fit:.3g}" if m.fit is not None else ""
+    bar(m.stage, m.step, m.stage_steps, f"{m.steps_per_s:6.1f} it/s {extra}")
+
+
+def _start_run(args: argparse.Namespace, out: Path):
+    """A new run: resolve the data, write config.json, run.json and samples.npz before training."""
+    if not (args.source and args.target):
+        raise ValueError("give --source and --target (or --resume RUN_FOLDER)")
+    config = config_from_args(args, FlowConfig)
+    src = resolve_source(args.source, args.n, args.data_seed)
+    tgt = resolve_source(args.target, args.n, args.data_seed + 1)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
+    write_text(out / "run.json", json.dumps({"source": args.source, "target": args.target, "n": args.n,
+                                             "data_seed": args.data_seed}, indent=2))
+    write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
+    return Trainer(src.samples, tgt.samples, config, device=args.device), src, tgt
+
+
+def _resume_run(args: argparse.Namespace, out: Path):
+    """A run continued from out/checkpoint.pt on the run's own samples.npz."""
+    if not (out / CHECKPOINT).exists():
+        raise ValueError(f"{out} holds no {CHECKPOINT} to resume from")
+    spec = json.loads((out / "run.json").read_text())
+    P, Q = read_samples(out)
+    src = resolve_source(spec["source"], spec["n"], spec["data_seed"])
+    tgt = resolve_source(spec["target"], spec["n"], spec["data_seed"] + 1)
+    checkpoint = read_state(out / CHECKPOINT, ValueError, "a training checkpoint")
+    return Trainer.resume(P, Q, checkpoint, device=args.device), src, tgt
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    out = Path(args.resume or args.out or "")
+    if not (args.resume or args.out):
+        raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER)")
+    trainer, src, tgt = _resume_run(args, out) if args.resume else _start_run(args, out)
+    P, Q = trainer.data
+    bar = Bar()
+    saved = time.perf_counter()
+    for m in trainer.run():
+        show_progress(bar, m)
+        if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
+            save_state(trainer.checkpoint(), out / CHECKPOINT)
+            saved = time.perf_counter()
+    save_state(trainer.checkpoint(), out / CHECKPOINT)
+    flow = trainer.flow
+    flow.meta.update({"source": src.label, "target": tgt.label})
+    flow.save(out / "flow.pt")
+    gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
+    report = evaluate(flow, P, Q, gaussians=gaussians)
+    summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "note": trainer.note,
+               "train_seconds": trainer.elapsed,
+               "report": report.to_dict(),
+               "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
+    write_text(out / "metrics.json", json.dumps(summary, indent=1))
+    print_table(report.to_dict())
+    print(f"wrote {out / 'flow.pt'}, config.json, run.json, samples.npz, {CHECKPOINT}, metrics.json")
+    if trainer.stage == DIVERGED:
+        print(trainer.stop_reason, file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    flow, P, Q = load_run(args)
+    report = evaluate(flow, P, Q)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print_table(report.to_dict())
+    return 0
+
+
+def add_commands(sub) -> None:
+    """``train`` and ``evaluate`` on the subparsers ``sub``."""
+    train = sub.add_parser("train", help="train a flow from source to target samples",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--source", help=f"P (t = 0): {DATA_HELP}")
+    train.add_argument("--target", help=f"Q (t = 1): {DATA_HELP}")
+    train.add_argument("--out", help="run folder to write flow.pt, config.json, run.json, samples.npz, checkpoint.pt, "
+                                     "metrics.json")
+    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its checkpoint.pt "
+                                                       "(a step-counted run ends with the same flow as without the stop)")
+    train.add_argument("--checkpoint-every", type=float, default=30.0, metavar="S",
+                       help="seconds between checkpoints written to the run folder (0: only at the end)")
+    train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
+    train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--seconds", dest="budget_s", type=float, default=argparse.SUPPRESS, metavar="S",
+                       help="wall-clock budget of the whole training (the same as --budget-s)")
+    add_config_flags(train, FlowConfig, "flow configuration (FlowConfig)")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="print the report of a trained flow",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_run_flags(ev)
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=cmd_evaluate)
