@@ -1,9 +1,8 @@
 """Train the flow in the background with a live loss chart; save and reopen flows."""
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import fields
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -11,59 +10,33 @@ import streamlit as st
 import otcore
 from otcore.files import reserve_path
 from otcore.viz.training import validation_figure
-from ui import flowjob, jobs, live, page, state
+from ui import config_form, flowjob, jobs, live, page, runner, state
 from ui.literal import literal
-from ui.page import default
 
 page.setup("Train")
-RUNS = Path(os.environ.get("OTFLOW_RUNS_DIR") or Path(__file__).resolve().parent.parent / "runs")
-BASE = otcore.FlowConfig()
-
-#: FlowConfig field -> (label, widget kind, options); the basic ones first, the rest in the expander
-BASIC = {
-    "warm_steps": ("Warm-start steps (flow matching)", "int", dict(min_value=0, max_value=200_000, step=100)),
-    "refine_steps": ("Refinement steps", "int", dict(min_value=0, max_value=20_000, step=10)),
-    "hidden": ("Network width", "int", dict(min_value=8, max_value=2048, step=32)),
-    "depth": ("Network depth", "int", dict(min_value=1, max_value=12, step=1)),
-    "gamma_start": ("γ at the start of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.005, format="%.4f")),
-    "gamma_end": ("γ at the end of refinement", "float", dict(min_value=0.0, max_value=10.0, step=0.001, format="%.4f")),
-    "seed": ("Seed", "int", dict(min_value=0, max_value=1_000_000, step=1)),
-    "budget_s": ("Time budget, s (0: run the step counts)", "float", dict(min_value=0.0, max_value=86_400.0, step=10.0)),
-}
-CHOICES = {"solver": ["rk4", "midpoint", "euler", "dopri5"], "train_solver": ["rk4", "midpoint", "euler"],
-           "refine_method": list(otcore.config.REFINE_METHODS),
-           "pairing": list(otcore.config.PAIRINGS)}
+RUNS = flowjob.runs_dir()
 
 
-def config_widgets() -> tuple[otcore.FlowConfig | None, str | None]:
-    values = {}
-    c = st.columns(2)
-    for i, (name, (label, kind, opts)) in enumerate(BASIC.items()):
-        values[name] = _number(c[i % 2], name, label, kind, opts)
-    with st.expander("Advanced settings"):
-        c = st.columns(2)
-        rest = [f for f in fields(otcore.FlowConfig) if f.name not in BASIC]
-        for i, f in enumerate(rest):
-            col = c[i % 2]
-            key = default(f"cfg_{f.name}", getattr(BASE, f.name))
-            if f.name in CHOICES:
-                values[f.name] = col.selectbox(f.name, CHOICES[f.name], key=key)
-            elif isinstance(getattr(BASE, f.name), bool):
-                values[f.name] = col.checkbox(f.name, key=key)
-            elif isinstance(getattr(BASE, f.name), int):
-                values[f.name] = int(col.number_input(f.name, min_value=0, step=1, key=key))
-            else:
-                values[f.name] = float(col.number_input(f.name, min_value=0.0, format="%.6g", key=key))
-    try:
-        return otcore.FlowConfig(**values), None
-    except (ValueError, TypeError) as err:
-        return None, str(err)
-
-
-def _number(col, name: str, label: str, kind: str, opts: dict):
-    key = default(f"cfg_{name}", getattr(BASE, name))
-    value = col.number_input(label, key=key, **opts)
-    return int(value) if kind == "int" else float(value)
+def resume_offer() -> None:
+    """Runs found on disk that never finished (a server restart, a closed tab): resume one."""
+    found = flowjob.unfinished()
+    if not found:
+        return
+    with st.expander(f"Resume an unfinished run ({len(found)} found in runs/)", expanded=True):
+        st.caption("Each run folder keeps its samples and its latest checkpoint, so training continues where it "
+                   "stopped; the run's samples become the pair in use.")
+        labels = {str(r.folder): f"{r.title} · step {r.global_step if r.global_step is not None else '?'} · "
+                                 f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r.saved))} · {r.folder.name}"
+                  for r in found}
+        chosen = st.selectbox("Run", list(labels), format_func=labels.get, key="train_resume_pick")
+        if st.button("Resume this run", key="train_btn_resume_folder", disabled=job.running):
+            try:
+                flowjob.resume_folder(Path(chosen), st.session_state.get("cfg_device", "cpu"))
+            except ValueError as err:
+                st.session_state["train_resume_error"] = literal(str(err))
+            st.rerun()
+        if st.session_state.get("train_resume_error"):
+            st.error(st.session_state.pop("train_resume_error"))
 
 
 def readouts(job: jobs.Job, rows: list[dict], pair: state.Pair) -> None:
@@ -108,6 +81,8 @@ def panel(job: jobs.Job, rows: list[dict]) -> None:
 
 
 st.title("Train")
+job = flowjob.job()
+resume_offer()
 pair = state.get_pair()
 if pair is None:
     st.info("No distributions chosen yet.")
@@ -119,7 +94,6 @@ if pair is None:
         st.switch_page("pages/1_Distributions.py")
     st.stop()
 
-job = flowjob.job()
 st.markdown(f"Pair: **{literal(pair.title)}** (n = {len(pair.P)} and {len(pair.Q)}, d = {pair.dim}).")
 if job.context.get("pair_id") not in (None, pair.id):
     st.warning("The run below was trained on a previous pair; Start trains on the pair now chosen.")
@@ -127,30 +101,15 @@ if job.context.get("pair_id") not in (None, pair.id):
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Settings")
-    cfg, cfg_error = config_widgets()
+    cfg, cfg_error = config_form.config_widgets()
     if cfg_error:
         st.error(cfg_error)
-    devices = otcore.available_devices()
-    default("cfg_device", next((d for d in devices if d.startswith("cuda")), "cpu"))
-    if st.session_state["cfg_device"] not in devices:
-        st.session_state["cfg_device"] = "cpu"
-    device = st.selectbox("Device", list(devices), format_func=lambda d: devices[d], key="cfg_device")
-
-    b = st.columns(4)
-    if b[0].button("Start" if job.steps == 0 else "Restart", key="btn_start", type="primary",
-                   disabled=cfg is None or job.running):
-        flowjob.start(pair, cfg, device)
-        st.rerun()
-    if b[1].button("Stop", key="btn_stop", disabled=not job.running):
-        job.stop(wait=5.0)
-        st.rerun()
-    if b[2].button("Resume", key="btn_resume", disabled=not job.can_resume):
-        job.resume()
-        st.rerun()
-    if b[3].button("Reset", key="btn_reset", disabled=job.status == jobs.IDLE):
-        job.reset()
-        st.session_state.pop(state.FLOW_SNAPSHOT_KEY, None)
-        st.rerun()
+    device = config_form.device_widget()
+    runner.controls(job, "train", lambda: flowjob.start(pair, cfg, device), ready=cfg is not None,
+                    forget=(state.FLOW_SNAPSHOT_KEY,))
+    if job.context.get("folder") is not None:
+        st.caption(f"Run folder: {literal(job.context['folder'].name)} (checkpointed every "
+                   f"{flowjob.CHECKPOINT_EVERY_S:.0f} s and when stopped).")
 
 with right:
     st.subheader("Training")

@@ -13,7 +13,7 @@ from otcore.dre.config import BRIDGE_FLOW
 from otcore.dre.maps import plane_grid
 from otcore.projection import identity_view
 from otcore.viz.density import bits_figure, comparison_figure
-from ui import jobs, live, page, state, threads
+from ui import live, page, runner, state
 from ui.literal import literal
 from ui.page import default
 
@@ -23,11 +23,15 @@ MODEL_NAMES = {"gaussian": "Gaussian base alone", "one_step": "Gaussian × one-s
                "infinitesimal": "Gaussian × bridge ratio"}
 
 
-def energy_steps(context: dict, data: torch.Tensor, flow_steps: int, steps: int, holdout: float) -> Iterator:
-    threads.configure()
-    run = EnergyDensityRun(data, holdout=holdout, config=DensityRatioConfig(steps=steps),
-                           flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps))
-    yield from run.steps_then_result(context)
+def energy_steps(data: torch.Tensor, flow_steps: int, steps: int, holdout: float):
+    """The energy job's steps: the bridge flow, the ratio network, then the result in ``ctx['result']``."""
+    def run(ctx: dict) -> Iterator:
+        energy = EnergyDensityRun(data, holdout=holdout, config=DensityRatioConfig(steps=steps),
+                                  flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps))
+        yield from runner.drive(energy, ctx, "run")
+        energy.close()
+        ctx["result"] = energy.result()
+    return run
 
 
 def chosen_data(choice: str) -> tuple[torch.Tensor | None, str]:
@@ -60,7 +64,7 @@ def show_result(result, label: str, points: torch.Tensor | None) -> None:
 
 
 def render() -> None:
-    """The tab: data and settings, Run / Stop / Reset, the live chart, the models' held-out scores."""
+    """The tab: data and settings, the job's controls, the live chart, the models' held-out scores."""
     page.explain(
         "**An energy-based density of data.** Take P = a Gaussian fitted to the data (its density is known) "
         "and Q = the data. A flow bridges them, the time score learns log q − log p along it, and the Gaussian's "
@@ -75,17 +79,16 @@ def render() -> None:
     steps = int(c[2].number_input("Ratio steps", 50, 5000, step=50, key=default("energy_steps", 400)))
     holdout = float(c[3].number_input("Held-out share", 0.05, 0.5, step=0.05, key=default("energy_holdout", 0.2)))
     data, label = chosen_data(choice)
-    job = jobs.get_job(ENERGY_JOB)
+    job = runner.job(ENERGY_JOB)
 
     def start() -> None:
-        job.start(lambda: energy_steps(job.context, data, flow_steps, steps, holdout),
-                  context={"label": label, "points": data[:1000] if data.shape[1] == 2 else None})
-        st.rerun()
+        runner.start(job, energy_steps(data, flow_steps, steps, holdout),
+                     context={"label": label, "points": data[:1000] if data.shape[1] == 2 else None})
 
     if data is None:
         st.info("Choose P and Q on the Distributions page first, or pick the built-in digits.")
     else:
-        live.run_controls(job, "energy", start)
+        runner.controls(job, "energy", start)
     live.live_panel(job, lambda job, rows: live.stages_view(job, rows, title="Bridge flow, then ratio network",
                                                             chart_key="energy_loss_chart"))
     result = job.context.get("result")

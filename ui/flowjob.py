@@ -1,16 +1,27 @@
-"""The flow-training job of the Train page (and the demo): an ``otcore.Trainer`` driven by
-``ui.jobs`` under the key ``ui.state.FLOW_JOB``. Its context holds 'trainer', 'pair_id',
-'config' and 'device'."""
+"""The flow-training job of the Train page (and the demo): an ``otcore.Trainer`` run through
+``ui.runner`` under the key ``ui.state.FLOW_JOB``, checkpointed to its run folder.
+
+Its context holds 'trainer', 'pair_id', 'config', 'device' and 'folder'. Every run gets a folder
+under :func:`runs_dir` (``otcore.runfolder``); the job writes a checkpoint there every
+:data:`CHECKPOINT_EVERY_S` seconds and when it stops (by Stop, or because its browser session
+ended), and the flow when it finishes. After a server restart :func:`unfinished` lists the folders
+that never got their flow, and :func:`resume_folder` continues one.
+"""
 from __future__ import annotations
 
+import os
+import threading
+import weakref
+from pathlib import Path
 from typing import Iterator
 
 import streamlit as st
 import torch
 
 import otcore
+from otcore import runfolder
 
-from . import jobs, page, state, threads
+from . import jobs, page, runner, state, threads
 
 #: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
 DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
@@ -18,10 +29,19 @@ DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, ref
 DEMO_POINTS = 2000
 #: held-out exact OT reference: subsample size per side (exact POT solve, once per pair)
 EXACT_POINTS = 1000
+CHECKPOINT_EVERY_S = float(os.environ.get("OTFLOW_CHECKPOINT_EVERY", "30"))
+
+_jobs: "weakref.WeakValueDictionary[Path, jobs.Job]" = weakref.WeakValueDictionary()   # folder -> its job
+_jobs_lock = threading.Lock()
+
+
+def runs_dir() -> Path:
+    """``$OTFLOW_RUNS_DIR``, else ``runs/`` beside the app."""
+    return Path(os.environ.get("OTFLOW_RUNS_DIR") or Path(__file__).resolve().parent.parent / "runs")
 
 
 def job() -> jobs.Job:
-    return jobs.get_job(state.FLOW_JOB)
+    return runner.job(state.FLOW_JOB)
 
 
 def trainer_of(job: jobs.Job) -> otcore.Trainer | None:
@@ -29,28 +49,65 @@ def trainer_of(job: jobs.Job) -> otcore.Trainer | None:
 
 
 def start(pair: state.Pair, config: otcore.FlowConfig, device: str = "cpu") -> jobs.Job:
-    """(Re)start training a flow for ``pair`` in the background."""
+    """(Re)start training a flow for ``pair`` in the background, in a new run folder."""
+    folder = runfolder.create(runs_dir(), f"{pair.label_p}_to_{pair.label_q}", pair.P, pair.Q, config,
+                              {"label_p": pair.label_p, "label_q": pair.label_q, "desc_p": pair.desc_p,
+                               "desc_q": pair.desc_q, "device": device})
+    return _launch(lambda: otcore.Trainer(pair.P, pair.Q, config, device=device),
+                   {"pair_id": pair.id, "config": config, "device": device, "folder": folder})
+
+
+def resume_folder(folder: Path, device: str = "cpu") -> jobs.Job:
+    """Continue the unfinished run in ``folder`` (its own samples become the session's pair).
+    Raises ``otcore.runfolder.RunFolderError`` (or ValueError) when it cannot be read."""
+    found = runfolder.load(folder)
+    info = found.info
+    pair = state.set_pair(found.P, found.Q, label_p=str(info.get("label_p", "P")), label_q=str(info.get("label_q", "Q")),
+                          desc_p=str(info.get("desc_p", "")), desc_q=str(info.get("desc_q", "")))
+    st.session_state["distributions.applied"] = None
+    config = otcore.FlowConfig.from_dict(found.checkpoint.get("config", {}))
+    show_config(config, device)
+    return _launch(lambda: otcore.Trainer.resume(found.P, found.Q, found.checkpoint, device=device),
+                   {"pair_id": pair.id, "config": config, "device": device, "folder": Path(folder),
+                    "resumed_from": int(found.checkpoint.get("global_step", 0))})
+
+
+def unfinished() -> list[runfolder.RunInfo]:
+    """Run folders with a checkpoint but no flow, except those training right now."""
+    with _jobs_lock:
+        busy = {f for f, j in _jobs.items() if j.running and j.context.get("folder") == f}
+    return runfolder.unfinished(runs_dir(), exclude=busy)
+
+
+def _launch(make, context: dict) -> jobs.Job:
     j = job()
-    j.start(lambda: trainer_steps(j.context, pair.P, pair.Q, config, device),
-            context={"pair_id": pair.id, "config": config, "device": device})
+    context["folder"] = Path(context["folder"]).resolve()
+
+    def steps(ctx: dict) -> Iterator[otcore.StepMetrics]:
+        yield from runner.drive(make(), ctx, "trainer")
+
+    runner.start(j, steps, context=context, save=save, save_every=CHECKPOINT_EVERY_S)
+    with _jobs_lock:
+        _jobs[context["folder"]] = j
     return j
+
+
+def save(context: dict, status: str) -> None:
+    """The job's save hook (in the worker, between steps): a checkpoint, and the flow once the run
+    has ended (finished, or diverged with its last good weights)."""
+    trainer, folder = context.get("trainer"), context.get("folder")
+    if trainer is None or folder is None:
+        return
+    runfolder.save_checkpoint(folder, trainer.checkpoint())
+    if status in (jobs.FINISHED, jobs.DIVERGED):
+        trainer.flow.save(Path(folder) / runfolder.FLOW)
 
 
 def trainer_steps(context: dict, P: torch.Tensor, Q: torch.Tensor, config: otcore.FlowConfig,
                   device: str) -> Iterator[otcore.StepMetrics]:
-    """The flow job's step iterator (no Streamlit inside; bench/app.py drives it too): builds the
-    trainer in the worker thread, keeps it in ``context['trainer']``, turns a divergence into
-    :class:`ui.jobs.Diverged` and closes the trainer when the job is reset."""
-    threads.configure()           # in this worker thread: OpenMP settings are per thread
-    trainer = otcore.Trainer(P, Q, config, device=device)
-    context["trainer"] = trainer
-    try:
-        yield from trainer.run()
-    except GeneratorExit:
-        trainer.close()
-        raise
-    if trainer.stop_reason:
-        raise jobs.Diverged(trainer.stop_reason)
+    """A flow job's steps without a run folder (bench/app.py drives it directly)."""
+    threads.configure()
+    yield from runner.drive(otcore.Trainer(P, Q, config, device=device), context, "trainer")
 
 
 def planned(config: otcore.FlowConfig, dim: int) -> dict[str, int]:

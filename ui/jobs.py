@@ -1,49 +1,46 @@
-"""Background training jobs for one browser session (generic: flows, autoencoders, ratio nets …).
+"""Background jobs: a step iterator pulled in a daemon thread, with Start / Stop / Resume / Reset.
 
-A :class:`Job` pulls a *step iterator* in a daemon thread: any iterator whose items are metrics
-(an ``otcore.StepMetrics`` or a plain ``dict`` of floats). The page stays responsive, a Stop takes
-effect at the next step, Resume continues the *same* iterator (nothing trained is lost), Reset
-throws it away. Jobs live in ``st.session_state`` under a key the caller chooses, so several jobs
-coexist in one session and two browser tabs (two sessions) never share one.
+A :class:`Job` runs any iterator whose items are step metrics (see ``otcore.viz.rows``). The page
+stays responsive, a Stop takes effect at the next step, Resume continues the *same* iterator
+(nothing trained is lost), Reset throws it away. Pages do not use this module directly: they go
+through ``ui.runner``, which builds the iterator from a trainer and draws the one control block.
 
-Usage from a page::
+Three server-wide rules live here:
 
-    from ui import jobs
-
-    job = jobs.get_job("train")                 # created on first use, per session
-    def steps():                                # the factory, called once, in the worker thread
-        trainer = otcore.Trainer(P, Q, cfg)
-        job.context["trainer"] = trainer        # keep what you will want to read later
-        yield from trainer.run()                # any iterator of metrics
-        if trainer.stop_reason:                 # a divergence becomes the job's error;
-            raise jobs.Diverged(trainer.stop_reason)   # the trainer (and its weights) stays in context
-    if st.button("Start", key="start"):
-        job.start(steps, context={"pair_id": 7})   # resets a previous run first; context optional
-    job.stop(); job.resume(); job.reset()
-    flow = job.call(lambda: job.context["trainer"].flow)   # read safely *between* two steps
-    job.status      # 'idle' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'diverged'
-    job.error       # message of the exception / divergence, else None
-    job.history     # copy of the metrics so far;  jobs.as_row(m) flattens one for tables and charts
+* **A cap.** Jobs train through ``ui.pool.POOL``: beyond its cap a started job is ``queued`` and
+  starts by itself when a slot frees (:attr:`Job.queue_position` says where it waits).
+* **Lifetime.** ``alive`` (given at start) says whether the job's browser session still exists
+  (True / False / None for "cannot tell"). A running job checks it every ``check_every`` s and,
+  once it has been False for ``grace`` s, stops after saving; a queued job whose session is gone
+  never starts. :attr:`Job.note` then says why it stopped.
+* **Saving.** ``save(context, status)`` (given at start) runs in the worker between two steps every
+  ``save_every`` s, and once more when the worker ends (stopped, finished, diverged), so a
+  checkpoint sees consistent weights. A failing save is reported in :attr:`Job.save_error`.
 
 ``job.call(fn)`` runs ``fn`` in the worker between two steps while the job runs (so snapshots
-never see half-updated weights) and directly otherwise. ``job.wait(timeout)`` blocks until the
-worker thread has ended (tests). ``ui.live.live_panel`` draws a job's history live.
+never see half-updated weights) and directly otherwise. ``job.wait(timeout)`` blocks until the job
+has settled (not queued, not running).
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
 from concurrent.futures import Future
-from dataclasses import asdict, is_dataclass
 from typing import Any, Callable, Iterator
 
-IDLE, RUNNING, STOPPING, STOPPED, FINISHED, FAILED, DIVERGED = (
-    "idle", "running", "stopping", "stopped", "finished", "failed", "diverged")
-ACTIVE = (RUNNING, STOPPING)
+from . import pool as pools
+
+IDLE, QUEUED, RUNNING, STOPPING, STOPPED, FINISHED, FAILED, DIVERGED = (
+    "idle", "queued", "running", "stopping", "stopped", "finished", "failed", "diverged")
+ACTIVE = (QUEUED, RUNNING, STOPPING)
+SESSION_GONE = "Stopped because its browser session ended (tab closed or expired)."
+CHECK_EVERY_S = 2.0      # seconds between two looks at the session
+GRACE_S = 15.0           # a session away this long is gone (a reconnecting tab comes back sooner)
 
 Factory = Callable[[], Iterator[Any]]
+Alive = Callable[[], "bool | None"]
+Save = Callable[[dict, str], None]
 
 
 class Diverged(RuntimeError):
@@ -53,10 +50,15 @@ class Diverged(RuntimeError):
 class Job:
     """One background run. Thread-safe; see the module docstring for the life cycle."""
 
-    def __init__(self, name: str = "job"):
+    def __init__(self, name: str = "job", pool: pools.Pool | None = None, *, check_every: float = CHECK_EVERY_S,
+                 grace: float = GRACE_S):
         self.name = name
+        self.pool = pool if pool is not None else pools.POOL
+        self.check_every, self.grace = check_every, grace
         self._lock = threading.RLock()
         self._requests: list[tuple[Callable[[], Any], Future]] = []
+        self._settled = threading.Event()
+        self._settled.set()
         self._reset_fields()
 
     def _reset_fields(self) -> None:
@@ -65,11 +67,16 @@ class Job:
         self._rows: list[dict[str, Any]] = []
         self._iterator: Iterator[Any] | None = None
         self._factory: Factory | None = None
+        self._alive: Alive | None = None
+        self._save: Save | None = None
+        self.save_every = 30.0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.status = IDLE
         self.error: str | None = None
         self.traceback: str | None = None
+        self.note: str | None = None            # why the job stopped by itself (its session ended …)
+        self.save_error: str | None = None
         self.generation = getattr(self, "generation", 0) + 1
         self.started_at: float | None = None     # time.time() of the first start
         self.last_step_at: float | None = None   # time.time() of the latest step
@@ -78,7 +85,12 @@ class Job:
     # --- reading -----------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """Queued, running or stopping: the job holds (or waits for) a training slot."""
         return self.status in ACTIVE
+
+    @property
+    def queue_position(self) -> int | None:
+        return self.pool.position(self) if self.status == QUEUED else None
 
     @property
     def history(self) -> list[Any]:
@@ -86,7 +98,9 @@ class Job:
             return list(self._history)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The history flattened by :func:`as_row` (computed incrementally; a new list each call)."""
+        """The history as chart rows (``otcore.viz.rows.as_row``; incremental; a new list each call)."""
+        from otcore.viz.rows import as_row
+
         with self._lock:
             items = self._history[len(self._rows):]
             start, gen = len(self._rows), self.generation
@@ -107,30 +121,37 @@ class Job:
 
     @property
     def can_resume(self) -> bool:
-        return self.status == STOPPED and self._iterator is not None
+        return self.status == STOPPED and (self._iterator is not None or self._factory is not None)
 
     # --- control -----------------------------------------------------------------------------
-    def start(self, factory: Factory, context: dict[str, Any] | None = None) -> None:
+    def start(self, factory: Factory, context: dict[str, Any] | None = None, *, alive: Alive | None = None,
+              save: Save | None = None, save_every: float = 30.0) -> None:
         """Start a fresh run (a previous run of this job is reset first); ``context`` seeds
-        ``job.context`` before the worker starts."""
+        ``job.context`` before the worker starts. The run waits in the pool's queue when the
+        server is at its cap."""
         self.reset()
         with self._lock:
             self.context.update(context or {})
-            self._factory = factory
+            self._factory, self._alive, self._save, self.save_every = factory, alive, save, save_every
             self.started_at = time.time()
             self._launch()
 
     def resume(self) -> None:
         """Continue a stopped run with the same iterator."""
         with self._lock:
-            if self.status != STOPPED or self._iterator is None:
+            if not self.can_resume:
                 raise RuntimeError(f"cannot resume a job that is {self.status}")
             self._launch()
 
     def stop(self, wait: float | None = None) -> None:
-        """Ask the worker to stop after the current step (optionally wait up to ``wait`` seconds)."""
+        """Ask the worker to stop after the current step (optionally wait up to ``wait`` seconds);
+        a queued job leaves the queue at once."""
         with self._lock:
-            if self.status == RUNNING:
+            if self.status == QUEUED:
+                self.pool.release(self)
+                self.status = STOPPED
+                self._settled.set()
+            elif self.status == RUNNING:
                 self.status = STOPPING
                 self._stop.set()
             thread = self._thread
@@ -146,6 +167,8 @@ class Job:
             alive = self._thread is not None and self._thread.is_alive()
             self._fail_requests("the job was reset")
             self._reset_fields()
+            self._settled.set()
+        self.pool.release(self)
         close = getattr(iterator, "close", None)
         if close is not None and not alive:
             try:
@@ -156,30 +179,60 @@ class Job:
     def call(self, fn: Callable[[], Any], timeout: float = 60.0) -> Any:
         """Run ``fn`` between two steps (in the worker) while running, else right here."""
         with self._lock:
-            if not self.running or self._thread is None or not self._thread.is_alive():
+            if self.status not in (RUNNING, STOPPING) or self._thread is None or not self._thread.is_alive():
                 return fn()
             fut: Future = Future()
             self._requests.append((fn, fut))
         return fut.result(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker thread ends; True when it has ended."""
+        """Block until the job is neither queued nor running; True when it has settled."""
+        if not self._settled.wait(timeout):
+            return False
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
             return not thread.is_alive()
         return True
 
-    # --- worker ------------------------------------------------------------------------------
+    # --- the pool's side ----------------------------------------------------------------------
     def _launch(self) -> None:
-        self._stop = threading.Event()
-        self.status = RUNNING
-        self.error = self.traceback = None
-        gen = self.generation
-        self._thread = threading.Thread(target=self._work, args=(gen, self._stop), daemon=True,
-                                        name=f"job-{self.name}")
-        self._thread.start()
+        self.status = QUEUED
+        self.error = self.traceback = self.note = None
+        self._settled.clear()
+        self.pool.submit(self)
 
+    def _wanted(self) -> bool:
+        """Asked by the pool before a queued job starts: False (and stopped) once its session is gone."""
+        if self._session_alive() is False:
+            with self._lock:
+                if self.status == QUEUED:
+                    self.status, self.note = STOPPED, SESSION_GONE
+                    self._settled.set()
+            return False
+        return True
+
+    def _begin(self) -> bool:
+        """Called by the pool when a slot is this job's: start the worker thread."""
+        with self._lock:
+            if self.status != QUEUED:
+                return False
+            self._stop = threading.Event()
+            self.status = RUNNING
+            self._thread = threading.Thread(target=self._work, args=(self.generation, self._stop), daemon=True,
+                                            name=f"job-{self.name}")
+            self._thread.start()
+            return True
+
+    def _session_alive(self) -> bool | None:
+        if self._alive is None:
+            return None
+        try:
+            return self._alive()
+        except Exception:  # noqa: BLE001 - an unanswerable question means "cannot tell"
+            return None
+
+    # --- worker ------------------------------------------------------------------------------
     def _serve(self) -> None:
         while self._requests:
             fn, fut = self._requests.pop(0)
@@ -193,9 +246,20 @@ class Job:
             _, fut = self._requests.pop(0)
             fut.set_exception(RuntimeError(why))
 
+    def _saving(self, status: str) -> None:
+        if self._save is None:
+            return
+        try:
+            self._save(self.context, status)
+            self.save_error = None
+        except Exception as err:  # noqa: BLE001 - a failed checkpoint is shown, training goes on
+            self.save_error = f"{type(err).__name__}: {err}"
+
     def _work(self, gen: int, stop: threading.Event) -> None:
         began = time.perf_counter()
-        status, error, tb = STOPPED, None, None
+        status, error, tb, note = STOPPED, None, None, None
+        last_save = last_check = time.monotonic()
+        gone_since: float | None = None
         try:
             if self._iterator is None:
                 self._iterator = iter(self._factory())
@@ -215,69 +279,37 @@ class Job:
                         return
                     self._history.append(item)
                     self.last_step_at = time.time()
+                now = time.monotonic()
+                if self._save is not None and now - last_save >= self.save_every:
+                    self._saving(RUNNING)
+                    last_save = time.monotonic()
+                if now - last_check >= self.check_every:
+                    last_check = now
+                    if self._session_alive() is False:
+                        gone_since = now if gone_since is None else gone_since
+                        if now - gone_since >= self.grace:
+                            note = SESSION_GONE
+                            break
+                    else:
+                        gone_since = None
         except Diverged as err:
             status, error = DIVERGED, str(err)
         except Exception as err:  # noqa: BLE001 - recorded and shown, never raised into the page
             status, error, tb = FAILED, f"{type(err).__name__}: {err}", traceback.format_exc()
         finally:
+            current = gen == self.generation
+            if current and status != FAILED:
+                self._saving(status)
             with self._lock:
-                if gen == self.generation:
+                if current:
                     self.run_seconds += time.perf_counter() - began
                     self._serve()
-                    self.status, self.error, self.traceback = status, error, tb
-                    if status != STOPPED:
-                        self._iterator = None if status == FINISHED else self._iterator
-
-
-# --- rows for tables and charts ------------------------------------------------------------------
-#: columns that describe where a step is, not what it measured
-BOOKKEEPING = frozenset({"stage", "step", "stage_steps", "global_step", "elapsed", "steps_per_s", "gamma", "total"})
-
-
-def as_row(m: Any, index: int | None = None) -> dict[str, Any]:
-    """Flatten one metrics item into {name: float | str}.
-
-    A plain dict is copied (numbers and strings). An item with a nested ``losses`` dict (an
-    ``otcore.StepMetrics``) gives: its bookkeeping fields (stage, step, stage_steps, global_step,
-    elapsed, steps_per_s, gamma) under their names, every loss term under its own name, its other
-    readouts as ``latest_<name>`` (e.g. latest_kl_pq, the last validated KL estimate) and its
-    ``validation`` as ``val_<name>``. ``step``/``global_step`` default to ``index + 1``."""
-    if is_dataclass(m):
-        raw = asdict(m)
-    elif isinstance(m, dict):
-        raw = dict(m)
-    else:
-        raw = {"value": m}
-    has_losses = isinstance(raw.get("losses"), dict)
-    row: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            prefix = "val_" if key == "validation" else "" if key == "losses" else f"{key}_"
-            for k, v in value.items():
-                if _number(v):
-                    row[prefix + k] = float(v)
-        elif _number(value):
-            name = key if not has_losses or key in BOOKKEEPING else f"latest_{key}"
-            row[name] = float(value) if isinstance(value, float) else value
-        elif isinstance(value, str):
-            row[key] = value
-    if "step" not in row and index is not None:
-        row["step"] = index + 1
-    if "global_step" not in row and index is not None:
-        row["global_step"] = index + 1
-    return row
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def rows(history: list[Any]) -> list[dict[str, Any]]:
-    return [as_row(m, i) for i, m in enumerate(history)]
-
-
-def finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
+                    self.status, self.error, self.traceback, self.note = status, error, tb, note
+                    if status == FINISHED:
+                        self._iterator = None
+                    self._settled.set()
+            if current:
+                self.pool.release(self)
 
 
 # --- per-session storage -------------------------------------------------------------------------

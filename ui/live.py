@@ -2,8 +2,8 @@
 
 ::
 
-    from ui import jobs, live
-    job = jobs.get_job("ratio")
+    from ui import live, runner
+    job = runner.job("ratio")
     live.live_panel(job, lambda job, rows: live.training_view(job, rows, planned={"fit": 500}))
 
 ``live_panel`` reruns only its fragment every ``every`` seconds while the job runs (the rest of the
@@ -19,11 +19,12 @@ import streamlit as st
 
 from otcore.viz.training import loss_figure, progress
 
-from .jobs import DIVERGED, FAILED, FINISHED, IDLE, RUNNING, STOPPED, STOPPING, Job
+from .jobs import DIVERGED, FAILED, FINISHED, IDLE, QUEUED, RUNNING, STOPPED, STOPPING, Job
 
 REFRESH_S = 0.5        # seconds between live refreshes: twice a second (each refresh costs the GIL)
+QUEUED_REFRESH_S = 2.0
 STATUS_TEXT = {
-    IDLE: "not started", RUNNING: "running", STOPPING: "stopping after this step", STOPPED: "stopped",
+    IDLE: "not started", QUEUED: "waiting for a free slot", RUNNING: "running", STOPPING: "stopping after this step", STOPPED: "stopped",
     FINISHED: "finished", FAILED: "failed", DIVERGED: "diverged",
 }
 
@@ -34,6 +35,8 @@ def live_panel(job: Job, render: Render, *, every: float = REFRESH_S) -> None:
     """Call ``render(job, rows)`` now, and again every ``every`` s while ``job`` runs. Give the
     elements that ``render`` draws fixed keys (e.g. ``key=f"loss_{job.name}"``)."""
     was_running = job.running
+    if job.status == QUEUED:
+        every = max(every, QUEUED_REFRESH_S)      # a waiting job only needs to notice its start
 
     @st.fragment(run_every=every if was_running else None)
     def _panel() -> None:
@@ -45,9 +48,19 @@ def live_panel(job: Job, render: Render, *, every: float = REFRESH_S) -> None:
 
 
 def status_line(job: Job) -> None:
-    """One line with the job's state; its error (exception or divergence message) as an error box."""
+    """One line with the job's state; a queued job's place and the server's cap; why it stopped by
+    itself; its error (exception or divergence message) as an error box."""
     text = STATUS_TEXT.get(job.status, job.status)
     st.caption(f"Status: **{text}** · {job.steps} steps recorded")
+    if job.status == QUEUED:
+        running, waiting = job.pool.counts()
+        st.info(f"The server is training {running} job(s), its limit ({job.pool.cap} at once). This job waits "
+                f"in the queue (place {job.queue_position or '?'} of {waiting}) and starts by itself when a slot "
+                "frees; Stop takes it out of the queue.", icon=":material/hourglass_top:")
+    if job.note:
+        st.warning(job.note)
+    if job.save_error:
+        st.warning(f"The latest checkpoint could not be written: {job.save_error}")
     if job.status == DIVERGED:
         st.error(f"Training stopped: {job.error}")
     elif job.status == FAILED:
@@ -83,17 +96,3 @@ def stages_view(job: Job, rows: list[dict[str, Any]], *, title: str, chart_key: 
         progress_bars(progress(rows))
         curves = [r for r in rows if r.get("stage_steps", 0) > 1]
         st.plotly_chart(loss_figure(curves, title=f"{title} — {len(curves)} steps"), width="stretch", key=chart_key)
-
-
-def run_controls(job: Job, prefix: str, start: Callable[[], None]) -> None:
-    """Run / Stop / Reset buttons (keys ``{prefix}_btn_run`` …) for a job that is run, not resumed;
-    ``start`` starts it (and may show an error instead)."""
-    b = st.columns(3)
-    if b[0].button("Run", key=f"{prefix}_btn_run", type="primary", disabled=job.running):
-        start()
-    if b[1].button("Stop", key=f"{prefix}_btn_stop", disabled=not job.running):
-        job.stop(wait=5.0)
-        st.rerun()
-    if b[2].button("Reset", key=f"{prefix}_btn_reset", disabled=job.status == IDLE):
-        job.reset()
-        st.rerun()

@@ -11,21 +11,25 @@ import otcore
 from otcore.dre import DensityRatioConfig, MutualInformationRun
 from otcore.dre.config import BRIDGE_FLOW
 from otcore.viz.density import mi_figure
-from ui import jobs, live, page, threads
+from ui import live, page, runner
 from ui.page import default
 
 MI_JOB = "mi"
 
 
-def mi_steps(context: dict, x: torch.Tensor, y: torch.Tensor, flow_steps: int, steps: int) -> Iterator:
-    threads.configure()
-    run = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps),
-                               flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
-    yield from run.steps_then_result(context)
+def mi_steps(x: torch.Tensor, y: torch.Tensor, flow_steps: int, steps: int):
+    """The MI job's steps: the bridge flow, the ratio network, then the result in ``ctx['result']``."""
+    def run(ctx: dict) -> Iterator:
+        mi = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps),
+                                  flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
+        yield from runner.drive(mi, ctx, "run")
+        mi.close()
+        ctx["result"] = mi.result()
+    return run
 
 
 def render() -> None:
-    """The tab: task settings, Run / Stop / Reset, the live chart, estimate vs truth vs one step."""
+    """The tab: task settings, the job's controls, the live chart, estimate vs truth vs one step."""
     page.explain(
         "**Mutual information** of paired data (x, y) is the KL divergence between their joint distribution "
         "and the product of the marginals (y shuffled against x). Here the bridge runs from the product "
@@ -39,7 +43,7 @@ def render() -> None:
     n = int(c[2].number_input("Joint samples", 500, 50000, step=500, key=default("mi_n", 5000)))
     flow_steps = int(c[3].number_input("Bridge flow steps", 50, 10000, step=50, key=default("mi_flow_steps", 400)))
     steps = int(c[4].number_input("Ratio steps", 50, 5000, step=50, key=default("mi_steps", 400)))
-    mi_job = jobs.get_job(MI_JOB)
+    mi_job = runner.job(MI_JOB)
 
     def start() -> None:
         try:
@@ -48,11 +52,9 @@ def render() -> None:
             st.error(str(err))
             return
         h = dim // 2
-        mi_job.start(lambda: mi_steps(mi_job.context, z[:, :h], z[:, h:], flow_steps, steps),
-                     context={"truth": truth, "dim": dim})
-        st.rerun()
+        runner.start(mi_job, mi_steps(z[:, :h], z[:, h:], flow_steps, steps), context={"truth": truth, "dim": dim})
 
-    live.run_controls(mi_job, "mi", start)
+    runner.controls(mi_job, "mi", start)
     live.live_panel(mi_job, lambda job, rows: live.stages_view(job, rows, title="Bridge flow, then ratio network",
                                                                chart_key="mi_loss_chart"))
     result = mi_job.context.get("result")

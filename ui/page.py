@@ -3,8 +3,10 @@ switches.
 
 Streamlit forgets the state of widgets that are not drawn on the current page. Widgets whose key
 starts with one of ``PERSISTENT`` are copied to a shadow dict on every run and put back when their
-page is opened again, so P and Q, the training settings and the animation settings stay as the user
-left them. Such widgets get their default through :func:`default` (never through ``value=``).
+page is opened again, so P and Q, the training settings, the animation settings and the Images
+page's settings stay as the user left them. This is the app's only mechanism for it. Such widgets
+get their default through :func:`default` (never through ``value=``). Buttons, uploads and
+downloads (keys containing one of ``TRANSIENT``) are never restored: Streamlit refuses to set them.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import streamlit as st
 
 from . import threads
 
-PERSISTENT = ("dist_", "cfg_", "traj_")
+PERSISTENT = ("dist_", "cfg_", "traj_", "img_")
+TRANSIENT = ("_btn", "btn_", "_up_", "up_", "_download")
 SHADOW = "_widget_shadow"
 
 
@@ -57,11 +60,16 @@ def sync_widgets() -> None:
     ss = st.session_state
     shadow = ss.setdefault(SHADOW, {})
     for key in list(ss.keys()):
-        if isinstance(key, str) and key.startswith(PERSISTENT):
+        if persistent(key):
             shadow[key] = ss[key]
     for key, value in shadow.items():
         if key not in ss:
             ss[key] = value
+
+
+def persistent(key: Any) -> bool:
+    """Whether the widget ``key`` keeps its value across page switches."""
+    return isinstance(key, str) and key.startswith(PERSISTENT) and not any(t in key for t in TRANSIENT)
 
 
 def default(key: str, value: Any) -> str:

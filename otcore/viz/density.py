@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .animation import playback
+from .rows import as_row
 
 CHANCE = 2 * math.log(2)          # logistic loss of a classifier that cannot tell the slices apart
 DIVERGING = "RdBu_r"              # blue: log-ratio < 0, red: > 0
@@ -127,13 +128,8 @@ def comparison_figure(xs: np.ndarray, ys: np.ndarray, panels: dict[str, np.ndarr
 
 
 def ratio_row(m: Any) -> dict[str, Any]:
-    """One chart row from an ``otcore.dre.RatioStepMetrics``: step, stage_steps, loss and, on
-    validated steps, the held-out loss and KL estimates."""
-    row: dict[str, Any] = {"stage": "ratio", "step": m.step, "stage_steps": m.steps, "loss": m.loss,
-                           "elapsed": m.elapsed, "steps_per_s": m.steps_per_s}
-    if m.validation is not None:
-        row.update(val_loss=m.validation.loss, val_kl_pq=m.validation.kl_pq, val_kl_qp=m.validation.kl_qp)
-    return row
+    """One chart row from an ``otcore.dre.RatioStepMetrics`` (the contract of ``otcore.viz.rows``)."""
+    return as_row(m)
 
 
 def ratio_training_figure(rows: Sequence[dict[str, Any]], height: int = 320) -> go.Figure:

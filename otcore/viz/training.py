@@ -1,5 +1,5 @@
 """Figures of a training run, from its metrics flattened to rows (one dict of floats per step:
-``ui.jobs.as_row`` of an ``otcore.StepMetrics``, or any dict with ``step``/``stage`` keys)."""
+``otcore.viz.rows.as_row`` of any trainer's step metrics)."""
 from __future__ import annotations
 
 import math
