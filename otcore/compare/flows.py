@@ -24,11 +24,18 @@ class FlowVariant:
     configure: Callable[[FlowConfig], FlowConfig]   # the problem's flow config -> this method's
 
 
+#: the rectified flow keeps a reflowed field whose held-out fit is within this share of its teacher's
+#: (the engine's keep-best default, 1 %, measured to keep the unstraightened teacher on 2-D toys)
+RECTIFIED_FIT_TOLERANCE = 0.25
+
+
 def _rectified(c: FlowConfig) -> FlowConfig:
     """Independent-coupling flow matching, then one reflow on its own pairs (Liu et al. 2022), in any
-    dimension, the budget shared half and half."""
+    dimension, the budget shared half and half. A rectified flow trades a little fit for straight
+    paths, so keep-best admits a looser fit (the table shows it)."""
     return c.replace(pairing="independent", refine_method="reflow", refine_min_dim=0,
-                     refine_steps=max(1, c.refine_steps), refine_share=0.5)
+                     refine_steps=max(1, c.refine_steps), refine_share=0.5,
+                     fit_tolerance=max(c.fit_tolerance, RECTIFIED_FIT_TOLERANCE))
 
 
 #: name -> the flow method (its config from the problem's flow config)
