@@ -76,3 +76,13 @@ def test_comparison_runs_every_available_method_and_resumes(toy):
     assert comparison.done and comparison.progress == 1.0 and list(comparison.results) == ["exact", "entropic"]
     with pytest.raises(ValueError):
         Comparison(toy, ["nope"])
+
+
+def test_closing_a_comparison_mid_flow_keeps_finished_results(toy):
+    comparison = Comparison(toy, ["exact", "independent"])
+    for step in comparison.run():
+        if step.method == "independent":
+            break
+    comparison.close()
+    assert list(comparison.results) == ["exact"] and not comparison.done
+    assert list(comparison.run()) == []

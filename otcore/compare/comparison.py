@@ -48,6 +48,11 @@ class Comparison:
             done += 1
             yield step
 
+    def close(self) -> None:
+        """End the running method now (a flow method closes its trainer); finished results stay."""
+        if self._steps is not None:
+            self._steps.close()
+
     def _all(self) -> Iterator[MethodStep]:
         for name in self.methods:
             for step in METHODS[name].steps(self.problem):
