@@ -29,7 +29,9 @@ def resume_offer() -> None:
                                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r.saved))} · {r.folder.name}"
                   for r in found}
         chosen = st.selectbox("Run", list(labels), format_func=labels.get, key="train_resume_pick")
-        if st.button("Resume this run", key="train_btn_resume_folder", disabled=job.running):
+        busy = jobs.peek_job(state.FLOW_JOB)
+        if st.button("Resume this run", key="train_btn_resume_folder", disabled=busy is not None and busy.running,
+                     help="trains in this session's Train job (Stop the current run first)"):
             try:
                 flowjob.resume_folder(Path(chosen), st.session_state.get("cfg_device", "cpu"))
             except ValueError as err:
@@ -81,7 +83,6 @@ def panel(job: jobs.Job, rows: list[dict]) -> None:
 
 
 st.title("Train")
-job = flowjob.job()
 resume_offer()
 pair = state.get_pair()
 if pair is None:
@@ -94,6 +95,7 @@ if pair is None:
         st.switch_page("pages/1_Distributions.py")
     st.stop()
 
+job = flowjob.job()
 st.markdown(f"Pair: **{literal(pair.title)}** (n = {len(pair.P)} and {len(pair.Q)}, d = {pair.dim}).")
 if job.context.get("pair_id") not in (None, pair.id):
     st.warning("The run below was trained on a previous pair; Start trains on the pair now chosen.")

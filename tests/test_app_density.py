@@ -64,7 +64,7 @@ def test_without_a_flow_the_page_links_to_train(at):
     assert not at.exception
     assert any("no flow yet" in i.value for i in at.info)
     links = at.get("page_link")
-    assert links and links[0].proto.page == "Train" and links[0].proto.label == "Go to Train"
+    assert links and links[0].proto.page == "train" and links[0].proto.label == "Go to Train"
     assert any("Simpson" in m.value for m in at.markdown)
     assert len(at.latex) >= 2
 
@@ -119,7 +119,7 @@ def test_a_flow_of_another_dimension_is_refused(at):
 
 
 def test_mutual_information_section_runs_and_shows_estimate_vs_truth(at):
-    run_job(at, "mi_btn_run", "mi")
+    run_job(at, "mi_btn_start", "mi")
     spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "Mutual information (nats)")
     assert spec["layout"]["shapes"][0]["x0"] == 1.0
@@ -130,7 +130,7 @@ def test_energy_density_of_the_pair_q_shows_bits_per_dimension_and_maps(at):
     at.session_state["pair"] = gaussian_pair()
     for key, value in dict(energy_flow_steps=30, energy_steps=30).items():
         at.session_state[key] = value
-    run_job(at, "energy_btn_run", "energy")
+    run_job(at, "energy_btn_start", "energy")
     table = next(d.value for d in at.dataframe if "bits / dim" in d.value.columns)
     assert list(table["model"]) == ["Gaussian base alone", "Gaussian × one-step ratio", "Gaussian × bridge ratio"]
     maps = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
@@ -143,4 +143,4 @@ def test_energy_density_without_a_pair_offers_the_digits(at):
     at.switch_page(PAGE).run()
     assert any("built-in digits" in i.value for i in at.info)
     at.radio(key="energy_data").set_value("8×8 digits (scikit-learn, 64-D)").run()
-    assert not at.exception and not at.button(key="energy_btn_run").disabled
+    assert not at.exception and not at.button(key="energy_btn_start").disabled

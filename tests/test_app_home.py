@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, tmp_path):
     monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
+    monkeypatch.setenv("OTFLOW_RUNS_DIR", str(tmp_path / "runs"))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     yield app
     job = app.session_state["job:train"] if "job:train" in app.session_state else None

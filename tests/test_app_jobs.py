@@ -1,11 +1,22 @@
-"""The background job runner (ui.jobs), without Streamlit: start, stop, resume, reset, errors."""
+"""The background job runner (ui.jobs), without Streamlit: start, stop, resume, reset, errors; the
+chart-row contract of every trainer's metrics (otcore.viz.rows)."""
 import threading
 import time
 
 import pytest
+import torch
 
 import otcore
-from ui.jobs import DIVERGED, FAILED, FINISHED, IDLE, STOPPED, Diverged, Job, as_row
+from otcore.viz.rows import REQUIRED, as_row
+from otcore.viz.training import loss_terms
+from ui import pool
+from ui.jobs import DIVERGED, FAILED, FINISHED, IDLE, STOPPED, Diverged
+from ui.jobs import Job as _Job
+
+
+def Job(name):
+    """A job with a pool of its own, so these tests never wait for other jobs of the process."""
+    return _Job(name, pool.Pool(cap=4))
 
 
 def counter(n, pause=0.002, log=None):
@@ -128,4 +139,30 @@ def test_as_row_separates_loss_terms_from_readouts():
     assert row["latest_kl_pq"] == 0.5 and row["latest_kl_qp"] == 0.6  # carried readouts, not losses
     assert row["val_transport_cost"] == 3.0 and row["val_fit"] == 0.1
     assert "kl_pq" not in row
-    assert as_row({"loss": 2.0}, index=4) == {"loss": 2.0, "step": 5, "global_step": 5}
+    assert as_row({"loss": 2.0}, index=4) == {"loss": 2.0, "stage": "", "step": 5, "global_step": 5, "stage_steps": 5}
+
+
+def test_every_trainer_reports_rows_of_one_contract():
+    """The flow trainer, the autoencoder, the ratio network and a staged run: each item becomes a row
+    with stage, step, stage_steps and global_step, and a loss term (otcore.viz.rows)."""
+    from otcore.dre import DensityRatioConfig, DensityRatioTrainer
+    from otcore.dre.staged import StageStep
+    from otcore.images import AEConfig, AutoencoderTrainer
+
+    P, Q = otcore.sample("moons", 200, seed=0), otcore.sample("8gaussians", 200, seed=1)
+    cfg = otcore.FlowConfig(hidden=16, depth=1, warm_steps=3, warm_batch=32, refine_steps=0, eval_steps=4)
+    trainer = otcore.Trainer(P, Q, cfg, device="cpu")
+    items = list(trainer.run())
+    ratio = DensityRatioTrainer(trainer.flow, P, Q, DensityRatioConfig(steps=2, batch=16, slices=2))
+    items += list(ratio.run())
+    ae = AutoencoderTrainer(torch.rand(40, 1, 8, 8), AEConfig(size=8, channels=1, latent=2, steps=2, width=4, batch=8))
+    items += list(ae.run())
+    items.append(StageStep("flow", 1, 10, 0.5, 0.1, estimate=2.0))
+    for i, m in enumerate(items):
+        row = as_row(m, i)
+        assert set(REQUIRED) <= set(row), (type(m).__name__, row)
+        assert isinstance(row["stage"], str) and row["step"] >= 1 and row["stage_steps"] >= row["step"]
+        assert loss_terms([row]), row                      # the loss chart finds something to draw
+    stages = [as_row(m)["stage"] for m in items]
+    assert stages[:3] == ["warm-start"] * 3 and stages[3:5] == ["ratio"] * 2 and stages[-1] == "flow"
+    assert as_row(items[-1])["latest_estimate"] == 2.0

@@ -44,34 +44,34 @@ def test_needs_a_pair_then_start_stop_resume_reset(at):
     assert any("No distributions" in i.value for i in at.info)
     at.button(key="btn_default_pair").click().run()
     assert at.session_state["pair"].title == "moons → 8gaussians"
-    assert at.button(key="btn_stop").disabled and at.button(key="btn_resume").disabled
+    assert at.button(key="train_btn_stop").disabled and at.button(key="train_btn_resume").disabled
     assert at.selectbox(key="cfg_device").options == list(otcore.available_devices().values())
 
-    at.button(key="btn_start").click().run()
+    at.button(key="train_btn_start").click().run()
     assert not at.exception
     job = at.session_state["job:train"]
     assert job.context["config"].hidden == 32 and job.context["config"].warm_steps == 3000
     wait_steps(job, 10)
     at.run()
     assert "Status: **running**" in captions(at)
-    assert not at.button(key="btn_stop").disabled
+    assert not at.button(key="train_btn_stop").disabled
     assert at.get("plotly_chart"), "live loss chart"
 
-    at.button(key="btn_stop").click().run()
+    at.button(key="train_btn_stop").click().run()
     assert job.status == "stopped"
     frozen = job.steps
     time.sleep(0.5)
     at.run()
     assert job.steps == frozen and "Status: **stopped**" in captions(at)
     assert any(m.label == "Step" and m.value == str(frozen) for m in at.metric)
-    assert not at.button(key="btn_resume").disabled
+    assert not at.button(key="train_btn_resume").disabled
 
-    at.button(key="btn_resume").click().run()
+    at.button(key="train_btn_resume").click().run()
     wait_steps(job, frozen + 5)
-    at.button(key="btn_stop").click().run()
+    at.button(key="train_btn_stop").click().run()
     assert [r["global_step"] for r in job.rows()] == list(range(1, job.steps + 1))   # nothing lost or repeated
 
-    at.button(key="btn_reset").click().run()
+    at.button(key="train_btn_reset").click().run()
     assert job.status == "idle" and job.steps == 0
     assert "Status: **not started**" in captions(at)
     assert "Train (or open) a flow to save it." in captions(at)
@@ -79,17 +79,17 @@ def test_needs_a_pair_then_start_stop_resume_reset(at):
 
 def test_saved_flow_reopens_with_identical_transports_and_bad_files_are_explained(at, tmp_path):
     at.button(key="btn_default_pair").click().run()
-    at.button(key="btn_start").click().run()
+    at.button(key="train_btn_start").click().run()
     job = at.session_state["job:train"]
     wait_steps(job, 20)
-    at.button(key="btn_stop").click().run()
+    at.button(key="train_btn_stop").click().run()
     assert not at.exception
     trained = at.session_state["job:train"].context["trainer"].flow
     at.button(key="btn_write_flow").click().run()
     saved = list((tmp_path / "runs").glob("*.pt"))
     assert len(saved) == 1 and any(str(saved[0]) in s.value for s in at.success)
 
-    at.button(key="btn_reset").click().run()
+    at.button(key="train_btn_reset").click().run()
     at.file_uploader(key="up_flow").upload("mine.pt", saved[0].read_bytes()).run()
     assert not at.exception
     assert any("Opened mine.pt: a 2-D flow" in s.value for s in at.success)
@@ -106,7 +106,7 @@ def test_saved_flow_reopens_with_identical_transports_and_bad_files_are_explaine
 def test_a_diverged_run_says_why_and_keeps_its_last_good_weights(at):
     at.session_state["cfg_warm_lr"] = 1e12
     at.button(key="btn_default_pair").click().run()
-    at.button(key="btn_start").click().run()
+    at.button(key="train_btn_start").click().run()
     job = at.session_state["job:train"]
     assert job.wait(60)
     at.run()
@@ -124,7 +124,7 @@ def test_two_sessions_train_independently(at):
     other.run()
     other.switch_page("pages/2_Train.py").run()
     at.button(key="btn_default_pair").click().run()
-    at.button(key="btn_start").click().run()
+    at.button(key="train_btn_start").click().run()
     wait_steps(at.session_state["job:train"], 3)
     other.run()
     assert "pair" not in other.session_state and "job:train" not in other.session_state
