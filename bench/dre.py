@@ -8,7 +8,7 @@ Parts:
 
 * gauss: a 2-D Gaussian pair; log q − log p on samples of P and Q against the closed form for the
   bridge estimator, the one-step classifier and kernel density estimates (MAE, bias, correlation);
-* mi: correlated Gaussians (method.md §6: d/2 pairs with correlation ρ, MI = d/4 nats, so ρ is the
+* mi: correlated Gaussians (docs/method.md §6: d/2 pairs with correlation ρ, MI = d/4 nats, so ρ is the
   same in every row), 20,000 joint samples; estimate_mutual_information with its defaults (the same
   for every d; nothing about the answer is used) and the one-step classifier on the same held-out
   pairs; signed relative errors;

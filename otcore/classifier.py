@@ -1,4 +1,4 @@
-"""The density-ratio classifier of the KL terms (method.md §2): r(x) ≈ log q(x) − log p(x)."""
+"""The density-ratio classifier of the KL terms (docs/method.md §2): r(x) ≈ log q(x) − log p(x)."""
 from __future__ import annotations
 
 import torch

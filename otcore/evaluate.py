@@ -1,4 +1,4 @@
-"""The report card of a trained flow against samples of P and Q (method.md §3)."""
+"""The report card of a trained flow against samples of P and Q (docs/method.md §3)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

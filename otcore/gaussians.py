@@ -1,4 +1,4 @@
-"""Gaussian distributions and their optimal-transport closed forms (method.md §6).
+"""Gaussian distributions and their optimal-transport closed forms (docs/method.md §6).
 
 Everything is exact: map, W₂², McCann interpolation, log-density ratios along the path.
 Matrices are float64 numpy arrays; samples are float32 tensors.

@@ -1,4 +1,4 @@
-"""What to measure on a flow (method.md §3). Pure functions of tensors; every cost on the W₂² scale."""
+"""What to measure on a flow (docs/method.md §3). Pure functions of tensors; every cost on the W₂² scale."""
 from __future__ import annotations
 
 import numpy as np

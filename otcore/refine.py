@@ -1,9 +1,9 @@
-"""Stage 2: the Q-flow refinement (method.md §2), one direction per step, directions alternating.
+"""Stage 2: the Q-flow refinement (docs/method.md §2), one direction per step, directions alternating.
 
     L_{P→Q}(θ) = KL(T_θ#P ‖ Q) + γ · E Σ_k ‖x(t_k) − x(t_{k−1})‖² / h_k
 
 The KL is the classifier estimate −E r(T_θ(x)) with r held fixed; gradients reach θ only through
-the sample locations. (Our kinetic term is on the W₂² scale; the ½ of method.md is folded into γ.)
+the sample locations. (Our kinetic term is on the W₂² scale, with no ½: docs/method.md §2.3.)
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Named 2-D toy distributions (method.md §7).
+"""Named 2-D toy distributions (docs/method.md §7).
 
 Every toy is defined once here, at one scale, so benchmark numbers can be quoted with it.
 All toys are roughly centred at the origin with most mass inside the square [-4, 4]²;

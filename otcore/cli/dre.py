@@ -127,7 +127,7 @@ def add_mi_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the estimate (and of --task's samples)")
     p.add_argument("--no-one-step", action="store_true", help="skip the one-step classifier baseline")
     p.add_argument("--direction", choices=list(SIGN), default="product-to-joint",
-                   help="the bridge: from the product of marginals to the joint pairs, or back (method.md's order)")
+                   help="the bridge: from the product of marginals to the joint pairs, or back (docs/method.md §4)")
     _bridge_flags(p)
     add_threads_flag(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")

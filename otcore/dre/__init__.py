@@ -1,4 +1,4 @@
-"""Infinitesimal density-ratio estimation on a trained flow (method.md §4): the time score r(x, s)
+"""Infinitesimal density-ratio estimation on a trained flow (docs/method.md §4): the time score r(x, s)
 on the flow's bridge, log q − log p = ∫₀¹ r(x, s) ds, mutual information and an energy-based density."""
 from .baselines import (OneStepRatio, fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio)
 from .bridge import Bridge, bridge_samples

@@ -1,4 +1,4 @@
-"""Baselines shown beside the infinitesimal estimator (method.md §4):
+"""Baselines shown beside the infinitesimal estimator (docs/method.md §4):
 
 * one step: a single logistic classifier between P and Q, r(x) ≈ log q(x) − log p(x) — the same
   network family as the time score, without the time input (fails when KL is tens of nats);

@@ -1,4 +1,4 @@
-"""Bridge samples between P and Q from a trained flow (method.md §4).
+"""Bridge samples between P and Q from a trained flow (docs/method.md §4).
 
 Slices sit on the uniform grid s_m = m/M. Slices 0..M−1 are P pushed by the flow to time s_m
 (slice 0 is P itself); slice M is the true Q, so the last interval absorbs whatever mismatch

@@ -1,4 +1,4 @@
-"""The one frozen configuration of the infinitesimal density-ratio estimator (method.md §4)."""
+"""The one frozen configuration of the infinitesimal density-ratio estimator (docs/method.md §4)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace

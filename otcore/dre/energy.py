@@ -1,4 +1,4 @@
-"""An energy-based density of a data set (method.md §4): P = a Gaussian fitted to the data (known
+"""An energy-based density of a data set (docs/method.md §4): P = a Gaussian fitted to the data (known
 density, freely sampled), Q = the data; then
 
     log q(x) = log p(x) + ∫₀¹ r(x, s) ds

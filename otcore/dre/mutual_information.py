@@ -1,4 +1,4 @@
-"""Mutual information from paired samples (method.md §4): MI = KL(joint ‖ product of marginals).
+"""Mutual information from paired samples (docs/method.md §4): MI = KL(joint ‖ product of marginals).
 
 Two bridges, both measured (bench/results/dre.md, 20,000 pairs, the same defaults everywhere):
 
@@ -8,7 +8,7 @@ Two bridges, both measured (bench/results/dre.md, 20,000 pairs, the same default
   ratio network cannot memorise the others: −1.8 … −5.1 % at d = 80 (20 nats, where one classifier
   is 38–43 % low), but −6.6 … −8.4 % at d = 20 and 40: there the held-out pairs are scored by the
   first intervals, trained on product-like slices where joint pairs are rare.
-* 'joint-to-product' (method.md's order): the joint pairs at t = 0, fresh product samples last;
+* 'joint-to-product' (docs/method.md §4, the other bridge): the joint pairs at t = 0, fresh product samples last;
   MI = −E_joint[∫₀¹ r]. The held-out pairs are typical of the slice the bridge starts from:
   −1.2 % at d = 20 and −0.1 % at d = 40, but −16.9 % at d = 80, where every slice but the last is
   the same 12,800 pushed pairs and the network fits them.
@@ -72,7 +72,7 @@ def _shuffled(x: torch.Tensor, y: torch.Tensor, copies: int, gen: torch.Generato
 
 #: the bridge's direction -> sign of its ∫ r on joint pairs in log joint − log product.
 #: 'product-to-joint': p_0 = product (freely resampled at every step), last slice the joint pairs;
-#: 'joint-to-product' (method.md §4): p_0 = the joint pairs, last slice fresh product samples.
+#: 'joint-to-product' (docs/method.md §4): p_0 = the joint pairs, last slice fresh product samples.
 SIGN = {"product-to-joint": 1.0, "joint-to-product": -1.0}
 PRODUCT_TARGET = 4   # 'joint-to-product': product samples in the last slice, per joint pair
 

@@ -1,4 +1,4 @@
-"""Integrals of a time score r(x, s) ≈ ∂_s log p_s(x) and the telescoping logistic loss (method.md §4).
+"""Integrals of a time score r(x, s) ≈ ∂_s log p_s(x) and the telescoping logistic loss (docs/method.md §4).
 
 Every integral over [a, b] is Simpson's 3/8 rule at fixed x:
     ∫_a^b r(x, s) ds ≈ (b − a)/8 · [r(a) + 3 r(a + h) + 3 r(a + 2h) + r(b)],  h = (b − a)/3.
@@ -58,7 +58,7 @@ class TelescopingLoss:
 
 
 def telescoping_loss(score: Score, slices: Sequence[torch.Tensor], times: torch.Tensor) -> TelescopingLoss:
-    """The loss of method.md §4. slices: M + 1 batches (n_m, d) drawn from p_0, …, p_M at ``times``: (M + 1,)."""
+    """The loss of docs/method.md §4. slices: M + 1 batches (n_m, d) drawn from p_0, …, p_M at ``times``: (M + 1,)."""
     M = len(slices) - 1
     parts = []
     for m in range(1, M + 1):

@@ -1,4 +1,4 @@
-"""Step-wise training of the time score on bridge samples (method.md §4), like the flow's Trainer:
+"""Step-wise training of the time score on bridge samples (docs/method.md §4), like the flow's Trainer:
 it yields one :class:`RatioStepMetrics` per step, so a caller can chart, stop and resume."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Image-to-image translation by an OT flow in an autoencoder's latent space (method.md §5).
+"""Image-to-image translation by an OT flow in an autoencoder's latent space (docs/method.md §5).
 
 >>> from otcore.images import AEConfig, BUILTIN, fit_translator
 >>> a, gallery_a = BUILTIN["digit 3"]()
