@@ -129,3 +129,29 @@ def test_two_sessions_train_independently(at):
     other.run()
     assert "pair" not in other.session_state and "job:train" not in other.session_state
     assert any("No distributions" in i.value for i in other.info)
+
+
+def test_beyond_the_server_cap_the_page_says_the_run_waits_and_it_starts_by_itself(at, monkeypatch):
+    monkeypatch.setenv("OTFLOW_MAX_JOBS", "1")
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in TINY.items():
+        other.session_state[k] = v
+    other.run()
+    other.switch_page("pages/2_Train.py").run()
+    at.button(key="btn_default_pair").click().run()
+    other.button(key="btn_default_pair").click().run()
+    at.button(key="train_btn_start").click().run()
+    first = at.session_state["job:train"]
+    wait_steps(first, 3)
+    other.button(key="train_btn_start").click().run()
+    second = other.session_state["job:train"]
+    try:
+        assert second.status == "queued" and second.steps == 0
+        assert "Status: **waiting for a free slot**" in captions(other)
+        assert any("waits in the queue (place 1 of 1)" in i.value and "1 at once" in i.value for i in other.info)
+        assert not other.button(key="train_btn_stop").disabled       # it can leave the queue
+        at.button(key="train_btn_stop").click().run()                # the first run frees its slot
+        wait_steps(second, 3)
+        assert second.status == "running"
+    finally:
+        second.reset()
