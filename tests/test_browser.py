@@ -48,6 +48,20 @@ def slider_time(page) -> float:
     return float(text.split("=")[1])
 
 
+def test_home_is_titled_home_and_the_toolbar_has_no_deploy_button(browser_page):
+    page = browser_page
+    page.get_by_role("button", name=re.compile("Try the demo")).wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"]').get_by_role("link")
+    assert nav.first.text_content().strip() == "Home"
+    assert [n.strip() for n in nav.all_text_contents()] == ["Home", "Distributions", "Train", "Trajectories",
+                                                            "Density ratio", "Images", "Compare"]
+    assert page.title().startswith("Home")
+    page.locator('[data-testid="stToolbar"]').first.wait_for(state="attached")
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    screenshot(page, "0-home-toolbar")
+
+
 def test_demo_train_and_trajectories_in_chromium(browser_page):
     page = browser_page
     demo = page.get_by_role("button", name=re.compile("Try the demo"))
