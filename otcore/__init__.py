@@ -16,6 +16,7 @@ from .gaussians import (Gaussian, correlated_pairs, l2_uvp, mccann_marginal, mcc
 from .loading import SampleLoadError, load_samples
 from .metrics import energy_distance, exact_ot_cost
 from .scaling import Standardizer
+from .tblog import TensorBoardLogger, metric_scalars
 from .toys import sample, toy_names
 from .trainer import StepMetrics, Trainer, TrainingDiverged, Validation
 
@@ -27,6 +28,6 @@ __all__ = [
     "toy_names", "StepMetrics", "Trainer", "TrainingDiverged", "Validation",
     "DensityRatio", "DensityRatioConfig", "DensityRatioError", "DensityRatioTrainer", "MutualInformation",
     "estimate_mutual_information", "fit_density_ratio", "fit_energy_density", "fit_one_step_ratio",
-    "gaussian_log_ratio", "kernel_log_ratio",
+    "gaussian_log_ratio", "kernel_log_ratio", "TensorBoardLogger", "metric_scalars",
 ]
 __version__ = "0.1.0"

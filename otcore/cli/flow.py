@@ -15,6 +15,7 @@ from ..config import FlowConfig
 from ..evaluate import evaluate
 from ..files import read_state, save_state, write_atomic, write_text
 from ..sources import resolve_source
+from ..tblog import LOGGERS, open_logger
 from ..trainer import DIVERGED, Trainer
 from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_table, read_samples
 
@@ -62,12 +63,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     P, Q = trainer.data
     bar = Bar()
     saved = time.perf_counter()
-    for m in trainer.run():
-        show_progress(bar, m)
-        if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
-            save_state(trainer.checkpoint(), out / CHECKPOINT)
-            saved = time.perf_counter()
-    save_state(trainer.checkpoint(), out / CHECKPOINT)
+    with open_logger(args.log, args.log_dir or out) as log:
+        for m in trainer.run():
+            show_progress(bar, m)
+            log(m)
+            if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
+                save_state(trainer.checkpoint(), out / CHECKPOINT)
+                saved = time.perf_counter()
+        save_state(trainer.checkpoint(), out / CHECKPOINT)
+        report = _finish(trainer, src, tgt, out, P, Q)
+        log.summary(report.to_dict(), trainer.history[-1].global_step if trainer.history else 0)
+    print_table(report.to_dict())
+    print(f"wrote {out / 'flow.pt'}, config.json, run.json, samples.npz, {CHECKPOINT}, metrics.json")
+    if trainer.stage == DIVERGED:
+        print(trainer.stop_reason, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _finish(trainer: Trainer, src, tgt, out: Path, P, Q):
+    """Save the kept flow, evaluate it and write metrics.json; returns the report."""
     flow = trainer.flow
     flow.meta.update({"source": src.label, "target": tgt.label})
     flow.save(out / "flow.pt")
@@ -78,12 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                "report": report.to_dict(),
                "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
     write_text(out / "metrics.json", json.dumps(summary, indent=1))
-    print_table(report.to_dict())
-    print(f"wrote {out / 'flow.pt'}, config.json, run.json, samples.npz, {CHECKPOINT}, metrics.json")
-    if trainer.stage == DIVERGED:
-        print(trainer.stop_reason, file=sys.stderr)
-        return 2
-    return 0
+    return report
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -112,6 +122,10 @@ def add_commands(sub) -> None:
     train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
     train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--log", choices=list(LOGGERS), default="none",
+                       help="also log every metric of every step: 'tensorboard' writes event files "
+                            "(tensorboard --logdir runs/); metrics.json is written either way")
+    train.add_argument("--log-dir", metavar="DIR", help="folder of the event files (default: the run folder)")
     train.add_argument("--seconds", dest="budget_s", type=float, default=argparse.SUPPRESS, metavar="S",
                        help="wall-clock budget of the whole training (the same as --budget-s)")
     add_config_flags(train, FlowConfig, "flow configuration (FlowConfig)")
