@@ -86,3 +86,13 @@ def test_closing_a_comparison_mid_flow_keeps_finished_results(toy):
     comparison.close()
     assert list(comparison.results) == ["exact"] and not comparison.done
     assert list(comparison.run()) == []
+
+
+def test_flows_in_three_dimensions_draw_three_dimensional_particles():
+    p, q = otcore.random_gaussian(3, seed=1), otcore.random_gaussian(3, seed=2)
+    problem = make_problem(p.sample(300, seed=0), q.sample(300, seed=1), STEPS,
+                           FAST.replace(warm_steps=20, refine_steps=5, hidden=16, validate_every=5))
+    for name in ("pipeline", "rectified"):
+        r = run_method(name, problem)
+        assert r.paths.shape == (6, 50, 3) and r.is_flow and math.isfinite(r.cost)
+    assert "refinement skipped" not in run_method("pipeline", problem).note   # d = 3: the pipeline refines

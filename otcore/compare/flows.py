@@ -76,7 +76,8 @@ def measure_flow(problem: Problem, flow: OTFlow, name: str, began: float, note: 
         method=name, label=FLOW_VARIANTS[name].label, times=problem.times, paths=drawn,
         cost=float(path_kinetic_energy(path, grid).double().mean()), exact_cost=problem.exact_cost,
         fit=energy_distance(path[-1], problem.Q_fit), straightness=straightness(path),
-        inversion_error=inversion_error(problem.X, back), seconds=time.perf_counter() - began, note=note)
+        inversion_error=inversion_error(problem.X, back), seconds=time.perf_counter() - began, kind="flow",
+        note=note)
 
 
 def train_flow(problem: Problem, name: str) -> Iterator[MethodStep]:

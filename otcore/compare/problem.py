@@ -41,7 +41,8 @@ class Problem:
     """P: (n, d) and Q: (m, d) in the user's units, and what every method shares:
 
     X: (k, d) evaluation points of P (X[:particles] are drawn), Y: (k, d) points of Q, the exact
-    discrete OT partners' pool; Q_fit: (f, d) points of Q outside Y that fits are measured against;
+    discrete OT partners' pool; Q_fit: (f, d) points of Q outside Y that fits are measured against
+    (the first of Q when fewer than 200 are left outside Y);
     times: (frames,); exact_cost: POT's emd2 between X and Y (uniform weights, squared distances).
     ``gaussians`` is (p, q) when the caller knows both sides are Gaussian (the app's pair carries
     them when both were drawn on the Distributions page), or fitted ones when it asked for that

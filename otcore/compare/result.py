@@ -1,7 +1,6 @@
 """What every compared method gives back: the same particles at the same times, and its readouts."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +33,7 @@ class MethodResult:
     straightness: float          # mean path length / chord (1 = straight)
     inversion_error: float       # flows: mean ‖T⁻¹(T(x)) − x‖; static maps: NaN (no inverse drawn)
     seconds: float               # wall time of the method, training and measuring included
+    kind: str = "map"            # 'flow' (learned, invertible ODE) or 'map' (static, straight lines)
     pairs: MatchedPairs | None = None   # exact OT only
     note: str = ""
 
@@ -44,7 +44,7 @@ class MethodResult:
 
     @property
     def is_flow(self) -> bool:
-        return not math.isnan(self.inversion_error)
+        return self.kind == "flow"
 
 
 @dataclass
