@@ -34,7 +34,10 @@ if pair is None:
     st.page_link("pages/1_Distributions.py", label="Go to Distributions", icon=":material/scatter_plot:")
     st.stop()
 
-names = [n for n in METHODS if not METHODS[n].needs_gaussians or pair.gaussians is not None]
+fit_gaussians = pair.gaussians is None and st.toggle(
+    "Closed form between Gaussians fitted to P and Q", key=default("cmp_fit_gaussians", False),
+    help="P and Q are not both Gaussian: the map between their fitted Gaussians is then a reference, not the OT map")
+names = [n for n in METHODS if not METHODS[n].needs_gaussians or pair.gaussians is not None or fit_gaussians]
 if "cmp_methods" in st.session_state:   # a pair without Gaussians drops the closed form from the choice
     st.session_state["cmp_methods"] = [n for n in st.session_state["cmp_methods"] if n in names]
 st.caption(f"Pair: {literal(pair.title)}" + ("" if pair.gaussians is None else
@@ -57,7 +60,7 @@ def start() -> None:
     P, Q, gaussians, methods = pair.P, pair.Q, pair.gaussians, [n for n in names if n in chosen]
 
     def steps(ctx: dict):
-        problem = make_problem(P, Q, config, gaussians=gaussians)
+        problem = make_problem(P, Q, config, gaussians=gaussians, fit_gaussians=fit_gaussians)
         yield from runner.drive(Comparison(problem, methods), ctx, "comparison")
 
     runner.start(job, steps, context={"pair_id": pair.id})
@@ -76,7 +79,7 @@ def table(results: list) -> None:
     shown = [{COLUMNS[k]: row[k] for k in COLUMNS} for row in rows]
     for r, row in zip(results, shown):   # one type per column: the inversion error as text
         row["inversion error"] = f"{r.inversion_error:.2e}" if r.is_flow else "n/a"
-    st.dataframe(shown, key="cmp_table", hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button("Download the table (CSV)", table_csv(rows), file_name="compare.csv", mime="text/csv",
                        key="cmp_download")
 
@@ -94,6 +97,11 @@ def status(job, rows) -> None:
 
 
 live.live_panel(job, status)
+comparison = job.context.get("comparison")
+if comparison is not None and not job.running and "entropic" in comparison.results \
+        and comparison.problem.config.eps != float(eps):   # the ε slider redoes only the entropic map
+    with st.spinner(f"Sinkhorn at ε = {eps:g} …"):
+        comparison.redo("entropic", eps=float(eps))
 results = results_now()
 if not results:
     st.info("Press Start: the panels appear as the methods finish.")

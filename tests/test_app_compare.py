@@ -77,6 +77,9 @@ def test_start_compares_and_draws_panels_slider_table_and_csv(at):
     assert exact["cost / exact"] == pytest.approx(1.0) and exact["inversion error"] == "n/a"
     assert float(table.iloc[0]["inversion error"]) < 0.05
     assert [d.proto.label for d in at.get("download_button")] == ["Download the table (CSV)"]
+    at.select_slider(key="cmp_eps").set_value(0.01).run()   # only the entropic map is redone
+    assert not at.exception and job.status == "finished"
+    assert "entropic OT (ε = 0.01)" in list(at.dataframe[0].value["method"])
 
 
 def test_a_pair_without_gaussians_offers_no_closed_form(at):
@@ -84,3 +87,5 @@ def test_a_pair_without_gaussians_offers_no_closed_form(at):
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "closed form (Gaussians)" not in at.multiselect(key="cmp_methods").options
+    at.toggle(key="cmp_fit_gaussians").set_value(True).run()
+    assert "closed form (Gaussians)" in at.multiselect(key="cmp_methods").options

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import otcore
-from otcore.compare import CompareConfig, barycentric_map, exact_pairs, make_problem, run_method, straight_paths
+from otcore.compare import CompareConfig, Comparison, barycentric_map, exact_pairs, make_problem, run_method, straight_paths
 
 
 def _clouds(n, seed, shift=1.0):
@@ -69,3 +69,19 @@ def test_static_paths_are_mccann_straight_lines_with_nan_inversion():
         assert torch.allclose(r.paths, straight_paths(r.paths[0], r.paths[-1], problem.times), atol=1e-6)
         assert r.straightness == 1.0 and np.isnan(r.inversion_error) and not r.is_flow
     assert run_method("exact", problem).pairs.source.shape == (200, 2)
+
+
+def test_redo_moves_only_the_entropic_map_to_a_new_eps():
+    P, Q = otcore.sample("moons", 400, seed=0), otcore.sample("8gaussians", 400, seed=1)
+    comparison = Comparison(make_problem(P, Q, CompareConfig(exact_points=150, particles=20, eps=1.0)),
+                            ["exact", "entropic"])
+    list(comparison.run())
+    exact, blurred = comparison.results["exact"], comparison.results["entropic"]
+    sharp = comparison.redo("entropic", eps=0.001)
+    assert comparison.results["exact"] is exact and comparison.results["entropic"] is sharp
+    assert "0.001" in sharp.label and torch.equal(sharp.paths[0], blurred.paths[0])   # same particles
+    # a sharper plan: cost closer to the exact one, the map closer to the matching
+    assert abs(sharp.cost_ratio - 1) < abs(blurred.cost_ratio - 1)
+    assert ((sharp.paths[-1] - exact.paths[-1]) ** 2).sum(1).mean() < ((blurred.paths[-1] - exact.paths[-1]) ** 2).sum(1).mean()
+    with pytest.raises(ValueError):
+        comparison.redo("entropic", particles=5)   # would change the particles

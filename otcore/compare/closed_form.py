@@ -19,5 +19,6 @@ def closed_form(problem: Problem) -> Iterator[MethodStep]:
     mapped = ot_map(p, q, problem.X)
     kind = "fitted to the samples" if problem.gaussians_fitted else "of the pair"
     note = f"T(x) = m₁ + A(x − m₀) between the Gaussians {kind}; W₂² = {w2_squared(p, q):.4g}"
-    result = static_result(problem, "closed-form", "closed form (Gaussians)", mapped, began, note=note)
+    label = "closed form (fitted Gaussians)" if problem.gaussians_fitted else "closed form (Gaussians)"
+    result = static_result(problem, "closed-form", label, mapped, began, note=note)
     yield MethodStep("closed-form", 1.0, result.seconds, "done", result)

@@ -2,10 +2,14 @@
 background job (stop at any step; calling :meth:`Comparison.run` again continues)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Iterator
 
 from .problem import Problem
-from .registry import METHODS
+from .registry import METHODS, run_method
+
+#: CompareConfig fields :meth:`Comparison.redo` may change (they leave the shared subsamples alone)
+REDO_FIELDS = ("eps", "sinkhorn_iters")
 from .result import MethodResult, MethodStep
 
 
@@ -47,6 +51,18 @@ class Comparison:
                 return
             done += 1
             yield step
+
+    def redo(self, name: str, **changes) -> MethodResult:
+        """Run method ``name`` again with some settings changed (``eps``, ``sinkhorn_iters``) on the
+        same points, and replace its result: the app's ε slider, once the run has finished."""
+        bad = sorted(set(changes) - set(REDO_FIELDS))
+        if bad:
+            raise ValueError(f"redo changes only {', '.join(REDO_FIELDS)}; got {', '.join(bad)}")
+        if name not in self.results:
+            raise ValueError(f"{name!r} has no result to redo yet")
+        self.problem = replace(self.problem, config=replace(self.problem.config, **changes))
+        self.results[name] = run_method(name, self.problem)
+        return self.results[name]
 
     def close(self) -> None:
         """End the running method now (a flow method closes its trainer); finished results stay."""
