@@ -22,15 +22,16 @@ def resume_offer() -> None:
     found = flowjob.unfinished()
     if not found:
         return
-    with st.expander(f"Resume an unfinished run ({len(found)} found in runs/)", expanded=True):
+    busy = jobs.peek_job(state.FLOW_JOB)
+    busy = busy is not None and busy.running
+    with st.expander(f"Resume an unfinished run ({len(found)} found in runs/)", expanded=not busy):
         st.caption("Each run folder keeps its samples and its latest checkpoint, so training continues where it "
                    "stopped; the run's samples become the pair in use.")
         labels = {str(r.folder): f"{r.title} · step {r.global_step if r.global_step is not None else '?'} · "
                                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r.saved))} · {r.folder.name}"
                   for r in found}
         chosen = st.selectbox("Run", list(labels), format_func=labels.get, key="train_resume_pick")
-        busy = jobs.peek_job(state.FLOW_JOB)
-        if st.button("Resume this run", key="train_btn_resume_folder", disabled=busy is not None and busy.running,
+        if st.button("Resume this run", key="train_btn_resume_folder", disabled=busy,
                      help="trains in this session's Train job (Stop the current run first)"):
             try:
                 flowjob.resume_folder(Path(chosen), st.session_state.get("cfg_device", "cpu"))

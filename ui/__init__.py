@@ -1,5 +1,11 @@
-"""Streamlit helper components of OT Flow Studio (state, background jobs, live panels, widgets).
+"""Streamlit helpers of OT Flow Studio: what pages use besides ``otcore``.
 
-``ui.state``: the session's pair (P, Q) and latest flow; ``ui.jobs``: background training runner;
-``ui.live``: live loss charts and progress bars; ``ui.threads``: torch thread settings for the app.
+``ui.page``: set-up of every page and the one widget-persistence rule; ``ui.state``: the session's
+pair (P, Q) and latest flow; ``ui.runner``: the one adapter from a step-wise trainer to a background
+job and the one Start / Stop / Resume / Reset block; ``ui.jobs``: the job itself (thread, lifetime,
+saves); ``ui.pool``: the server-wide cap and queue; ``ui.sessions``: whether a browser session is
+still there; ``ui.flowjob``: the Train page's job, its run folders and checkpoints; ``ui.live``:
+live status, progress and loss charts; ``ui.threads``: torch threads in the app; the rest are the
+sections of the larger pages (``config_form``, ``ratio_maps``, ``mi_tab``, ``energy_tab``,
+``images_*``).
 """

@@ -73,9 +73,13 @@ def resume_folder(folder: Path, device: str = "cpu") -> jobs.Job:
 
 
 def unfinished() -> list[runfolder.RunInfo]:
-    """Run folders with a checkpoint but no flow, except those training right now."""
+    """Run folders with a checkpoint but no flow, except those training right now and this
+    session's own run (its Resume button continues it)."""
     with _jobs_lock:
         busy = {f for f, j in _jobs.items() if j.running and j.context.get("folder") == f}
+    own = jobs.peek_job(state.FLOW_JOB)
+    if own is not None and own.context.get("folder") is not None:
+        busy.add(own.context["folder"])
     return runfolder.unfinished(runs_dir(), exclude=busy)
 
 

@@ -279,6 +279,7 @@ class Job:
                         return
                     self._history.append(item)
                     self.last_step_at = time.time()
+                time.sleep(0)                 # hand the GIL to a page being rendered, if one waits
                 now = time.monotonic()
                 if self._save is not None and now - last_save >= self.save_every:
                     self._saving(RUNNING)
