@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..config import FlowConfig
+from ..distributed import COUPLINGS, DistContext, DistributedTrainer
 from ..evaluate import evaluate
 from ..files import read_state, save_state, write_atomic, write_text
 from ..sources import resolve_source
@@ -28,18 +29,24 @@ def show_progress(bar: Bar, m) -> None:
     bar(m.stage, m.step, m.stage_steps, f"{m.steps_per_s:6.1f} it/s {extra}")
 
 
-def _start_run(args: argparse.Namespace, out: Path):
-    """A new run: resolve the data, write config.json, run.json and samples.npz before training."""
+def _start_run(args: argparse.Namespace, out: Path, ctx: DistContext | None = None):
+    """A new run: resolve the data, write config.json, run.json and samples.npz before training (in a
+    distributed job every rank resolves the same data and rank 0 writes)."""
     if not (args.source and args.target):
         raise ValueError("give --source and --target (or --resume RUN_FOLDER)")
     config = config_from_args(args, FlowConfig)
     src = resolve_source(args.source, args.n, args.data_seed)
     tgt = resolve_source(args.target, args.n, args.data_seed + 1)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
-    write_text(out / "run.json", json.dumps({"source": args.source, "target": args.target, "n": args.n,
-                                             "data_seed": args.data_seed}, indent=2))
-    write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
+    if ctx is None or ctx.main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "config.json", json.dumps(config.to_dict(), indent=2))
+        write_text(out / "run.json", json.dumps({"source": args.source, "target": args.target, "n": args.n,
+                                                 "data_seed": args.data_seed}, indent=2))
+        write_atomic(out / "samples.npz", lambda handle: np.savez(handle, P=src.samples.numpy(), Q=tgt.samples.numpy()))
+    if ctx is not None:
+        device = ctx.device(args.device)
+        ctx.start(device)
+        return DistributedTrainer(src.samples, tgt.samples, config, device, args.dist_coupling), src, tgt
     return Trainer(src.samples, tgt.samples, config, device=args.device), src, tgt
 
 
@@ -56,23 +63,50 @@ def _resume_run(args: argparse.Namespace, out: Path):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    ctx = DistContext.from_env()
+    if ctx is None:
+        return _train(args, None)
+    try:
+        return _train(args, ctx)
+    except torch.distributed.DistError as err:      # a collective failed: another rank has gone
+        print(f"error: rank {ctx.rank} of {ctx.world_size}: the job lost a process, stopping ({err})".splitlines()[0],
+              file=sys.stderr)
+        return 3
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _train(args: argparse.Namespace, ctx: DistContext | None) -> int:
+    """Train on this process (rank 0 of a torchrun job, or alone) and write the run folder."""
     out = Path(args.resume or args.out or "")
     if not (args.resume or args.out):
         raise ValueError("give --out RUN_FOLDER (or --resume RUN_FOLDER)")
-    trainer, src, tgt = _resume_run(args, out) if args.resume else _start_run(args, out)
+    if ctx is not None and args.resume:
+        raise ValueError("--resume continues a run in one process (python -m otcore train --resume RUN)")
+    trainer, src, tgt = _resume_run(args, out) if args.resume else _start_run(args, out, ctx)
+    main = ctx is None or ctx.main
     P, Q = trainer.data
     bar = Bar()
     saved = time.perf_counter()
-    with open_logger(args.log, args.log_dir or out) as log:
+    with open_logger(args.log if main else "none", args.log_dir or out) as log:
         for m in trainer.run():
+            if not main:
+                continue
             show_progress(bar, m)
             log(m)
             if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
                 save_state(trainer.checkpoint(), out / CHECKPOINT)
                 saved = time.perf_counter()
+        agree = trainer.ranks_agree() if ctx is not None else None
+        if not main:
+            torch.distributed.barrier()              # rank 0 evaluates and writes; the others wait for it
+            return 2 if trainer.stage == DIVERGED else 0
         save_state(trainer.checkpoint(), out / CHECKPOINT)
-        report = _finish(trainer, src, tgt, out, P, Q)
+        report = _finish(trainer, src, tgt, out, P, Q, ranks_agree=agree)
         log.summary(report.to_dict(), trainer.history[-1].global_step if trainer.history else 0)
+    if ctx is not None:
+        torch.distributed.barrier()
     print_table(report.to_dict())
     print(f"wrote {out / 'flow.pt'}, config.json, run.json, samples.npz, {CHECKPOINT}, metrics.json")
     if trainer.stage == DIVERGED:
@@ -81,7 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finish(trainer: Trainer, src, tgt, out: Path, P, Q):
+def _finish(trainer: Trainer, src, tgt, out: Path, P, Q, ranks_agree: bool | None = None):
     """Save the kept flow, evaluate it and write metrics.json; returns the report."""
     flow = trainer.flow
     flow.meta.update({"source": src.label, "target": tgt.label})
@@ -89,7 +123,8 @@ def _finish(trainer: Trainer, src, tgt, out: Path, P, Q):
     gaussians = (src.gaussian, tgt.gaussian) if src.gaussian and tgt.gaussian else None
     report = evaluate(flow, P, Q, gaussians=gaussians)
     summary = {"stage": trainer.stage, "stop_reason": trainer.stop_reason, "note": trainer.note,
-               "train_seconds": trainer.elapsed,
+               "train_seconds": trainer.elapsed, "world_size": getattr(trainer, "world_size", 1),
+               "backend": getattr(trainer, "backend", None), "dist_coupling": getattr(trainer, "coupling", None), "ranks_agree": ranks_agree,
                "report": report.to_dict(),
                "history": [{"stage": m.stage, "step": m.step, "elapsed": m.elapsed, **m.losses} for m in trainer.history]}
     write_text(out / "metrics.json", json.dumps(summary, indent=1))
@@ -119,12 +154,17 @@ def add_commands(sub) -> None:
                                                        "(a step-counted run ends with the same flow as without the stop)")
     train.add_argument("--checkpoint-every", type=float, default=30.0, metavar="S",
                        help="seconds between checkpoints written to the run folder (0: only at the end)")
-    train.add_argument("--n", type=int, default=4000, help="samples drawn for generated data")
+    train.add_argument("--n", "--samples", dest="n", type=int, default=4000,
+                       help="samples drawn for generated data (under torchrun write --samples: torchrun takes --n "
+                            "for its own --nnodes)")
     train.add_argument("--data-seed", type=int, default=0, help="seed of generated data (target uses seed+1)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    train.add_argument("--log", choices=list(LOGGERS), default="none",
+    train.add_argument("--dist-coupling", choices=list(COUPLINGS), default="rank",
+                       help="under torchrun: warm-start couplings per rank ('rank') or of the all-gathered global "
+                            "batch ('global'); --warm-batch is the global batch either way")
+    train.add_argument("--log", "--logger", dest="log", choices=list(LOGGERS), default="none",
                        help="also log every metric of every step: 'tensorboard' writes event files "
-                            "(tensorboard --logdir runs/); metrics.json is written either way")
+                            "(tensorboard --logdir runs/); metrics.json is written either way (under torchrun write --logger)")
     train.add_argument("--log-dir", metavar="DIR", help="folder of the event files (default: the run folder)")
     train.add_argument("--seconds", dest="budget_s", type=float, default=argparse.SUPPRESS, metavar="S",
                        help="wall-clock budget of the whole training (the same as --budget-s)")
