@@ -74,14 +74,14 @@ def results_now() -> list:
     return [] if comparison is None else list(dict(comparison.results).values())   # a copy: the worker adds to it
 
 
-def table(results: list) -> None:
+def table(results: list, key: str = "cmp_download") -> None:
     rows = table_rows(results)
     shown = [{COLUMNS[k]: row[k] for k in COLUMNS} for row in rows]
     for r, row in zip(results, shown):   # one type per column: the inversion error as text
         row["inversion error"] = f"{r.inversion_error:.2e}" if r.is_flow else "n/a"
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button("Download the table (CSV)", table_csv(rows), file_name="compare.csv", mime="text/csv",
-                       key="cmp_download")
+                       key=key)
 
 
 def status(job, rows) -> None:
@@ -93,7 +93,7 @@ def status(job, rows) -> None:
     now = "" if step is None or comparison.done else f" — now: {METHODS[step.method].label} ({step.stage})"
     st.progress(comparison.progress, text=f"{len(comparison.results)} of {len(comparison.methods)} methods done{now}")
     if job.running and comparison.results:
-        table(results_now())
+        table(results_now(), key="cmp_download_live")   # its own key: the run may end while this page draws
 
 
 live.live_panel(job, status)
