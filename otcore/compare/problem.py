@@ -36,7 +36,7 @@ class CompareConfig:
             raise ValueError(f"CompareConfig.flow_seconds must be ≥ 0, got {self.flow_seconds}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # holds tensors: compared by identity
 class Problem:
     """P: (n, d) and Q: (m, d) in the user's units, and what every method shares:
 

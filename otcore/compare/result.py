@@ -8,7 +8,7 @@ import torch
 NAN = float("nan")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # holds tensors: compared by identity
 class MatchedPairs:
     """Exact discrete OT drawn as pairs: ``source[i]`` is sent to ``target[i]``. (k, d) each."""
 
@@ -17,7 +17,7 @@ class MatchedPairs:
     cost: float            # the plan's cost ⟨π, C⟩ = mean ‖source − target‖² (POT emd2)
 
 
-@dataclass
+@dataclass(eq=False)
 class MethodResult:
     """One method on one problem. Every method draws the same particles, the problem's first
     ``n`` evaluation points, at the problem's shared ``times``; readouts are measured on all the
@@ -47,7 +47,7 @@ class MethodResult:
         return self.kind == "flow"
 
 
-@dataclass
+@dataclass(eq=False)
 class MethodStep:
     """One step of a method's iterator. ``result`` is set on the last step only."""
 
