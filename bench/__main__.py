@@ -8,6 +8,7 @@ BENCHES = {
     "dre": "density ratios, mutual information, digits energy density",
     "images": "latent image translation judged by a digit classifier",
     "app": "the app: first paint, UI vs direct training speed, animation build",
+    "distributed": "torchrun: N processes vs 1 with the same global batch, steps/s and wall time (d = 64)",
     "app_load": "the app under load: a fresh session's page render with 5 sessions training, against idle",
 }
 QUICK = "python -m bench highdim --cases gauss16 map16 --seeds 0 --budget 10 --threads 1 --out /tmp/highdim.md"
