@@ -31,7 +31,9 @@ def test_variant_configs_follow_the_brief(toy):
 
 @pytest.fixture(scope="module")
 def flows(toy):
-    return {name: run_method(name, toy) for name in ("pipeline", "independent", "rectified")}
+    comparison = Comparison(toy, ["pipeline", "independent", "rectified"])   # the reflow starts from 'independent'
+    list(comparison.run())
+    return comparison.results
 
 
 def test_flow_results_have_the_promised_shapes_and_invert(toy, flows):
@@ -50,10 +52,15 @@ def test_pipeline_is_straighter_and_cheaper_than_independent_flow_matching(flows
     assert "refinement skipped" in pipe.note   # d = 2: the pipeline is its warm start (refine_min_dim)
 
 
-def test_one_reflow_straightens_the_independent_flow(flows):
+def test_one_reflow_straightens_the_independent_flow_and_keeps_its_map(toy, flows):
     rect, indep = flows["rectified"], flows["independent"]
+    assert "reflow of the independent flow matching" in rect.note
     assert rect.straightness < indep.straightness - 0.05
     assert rect.cost < 0.8 * indep.cost
+    moved = (indep.paths[-1] - indep.paths[0]).norm(dim=1).mean()
+    assert (rect.paths[-1] - indep.paths[-1]).norm(dim=1).mean() < 0.25 * moved   # nearly the same end points
+    config = variant_config("rectified", toy, from_teacher=True)
+    assert config.warm_steps == 0 and config.refine_steps == FAST.refine_steps
 
 
 def test_a_flow_method_yields_progress_then_one_result(toy):

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from ..gaussians import ot_map, w2_squared
 from .problem import Problem
-from .result import MethodStep
+from .result import MethodResult, MethodStep
 from .static import static_result
 
 
-def closed_form(problem: Problem) -> Iterator[MethodStep]:
+def closed_form(problem: Problem, done: Mapping[str, MethodResult] | None = None) -> Iterator[MethodStep]:
+    """One solve on the problem's points (``done``, other methods' results, is not needed)."""
     if problem.gaussians is None:
         raise ValueError("the closed form needs Gaussians: pass gaussians=(p, q) or fit_gaussians=True to make_problem")
     began = time.perf_counter()

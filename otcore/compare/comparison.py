@@ -61,7 +61,7 @@ class Comparison:
         if name not in self.results:
             raise ValueError(f"{name!r} has no result to redo yet")
         self.problem = replace(self.problem, config=replace(self.problem.config, **changes))
-        self.results[name] = run_method(name, self.problem)
+        self.results[name] = run_method(name, self.problem, self.results)
         return self.results[name]
 
     def close(self) -> None:
@@ -71,7 +71,7 @@ class Comparison:
 
     def _all(self) -> Iterator[MethodStep]:
         for name in self.methods:
-            for step in METHODS[name].steps(self.problem):
+            for step in METHODS[name].steps(self.problem, dict(self.results)):
                 self.current = step
                 if step.result is not None:
                     self.results[name] = step.result

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import torch
 
 from ..coupling import sinkhorn_log_plan, squared_distances
 from .problem import Problem
-from .result import MethodStep
+from .result import MethodResult, MethodStep
 from .static import static_result
 
 
@@ -21,7 +21,8 @@ def barycentric_map(x: torch.Tensor, y: torch.Tensor, eps: float, iters: int = 1
     return (torch.softmax(log_plan, dim=1) @ y64).to(x.dtype)
 
 
-def entropic_ot(problem: Problem) -> Iterator[MethodStep]:
+def entropic_ot(problem: Problem, done: Mapping[str, MethodResult] | None = None) -> Iterator[MethodStep]:
+    """One solve on the problem's points (``done``, other methods' results, is not needed)."""
     began = time.perf_counter()
     eps = problem.config.eps
     yield MethodStep("entropic", 0.0, 0.0, "solve")

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import numpy as np
 import ot
 import torch
 
 from .problem import Problem
-from .result import MatchedPairs, MethodStep
+from .result import MatchedPairs, MethodResult, MethodStep
 from .static import static_result
 
 
@@ -25,7 +25,8 @@ def exact_pairs(x: torch.Tensor, y: torch.Tensor) -> MatchedPairs:
     return MatchedPairs(x, y[sigma], float((plan * cost).sum()))
 
 
-def exact_ot(problem: Problem) -> Iterator[MethodStep]:
+def exact_ot(problem: Problem, done: Mapping[str, MethodResult] | None = None) -> Iterator[MethodStep]:
+    """One solve on the problem's points (``done``, other methods' results, is not needed)."""
     began = time.perf_counter()
     yield MethodStep("exact", 0.0, 0.0, "solve")
     pairs = exact_pairs(problem.X, problem.Y)

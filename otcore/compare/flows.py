@@ -1,11 +1,17 @@
 """The learned flows of a comparison: the project's pipeline, its warm start alone, independent-
 coupling flow matching and a rectified flow, each one :class:`otcore.Trainer` on its own
-:class:`otcore.FlowConfig` (derived from the problem's), then measured on the problem's points."""
+:class:`otcore.FlowConfig` (derived from the problem's), then measured on the problem's points.
+
+The rectified flow is one reflow of the independent-coupling flow: when that flow's result is at
+hand (it runs first in a :class:`~otcore.compare.Comparison`), the reflow starts from its weights,
+so the two panels show the same map with curved and with straightened paths; alone, it trains its
+own independent-coupling flow first.
+"""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import torch
 
@@ -17,16 +23,16 @@ from ..trainer import DIVERGED, Trainer
 from .problem import Problem
 from .result import MethodResult, MethodStep
 
+#: the rectified flow keeps a reflowed field whose held-out fit is within this share of its teacher's
+#: (the engine's keep-best default, 1 %, measured to keep the unstraightened teacher on 2-D toys)
+RECTIFIED_FIT_TOLERANCE = 0.25
+
 
 @dataclass(frozen=True)
 class FlowVariant:
     label: str
     configure: Callable[[FlowConfig], FlowConfig]   # the problem's flow config -> this method's
-
-
-#: the rectified flow keeps a reflowed field whose held-out fit is within this share of its teacher's
-#: (the engine's keep-best default, 1 %, measured to keep the unstraightened teacher on 2-D toys)
-RECTIFIED_FIT_TOLERANCE = 0.25
+    teacher: str | None = None                      # a flow method whose trained flow this one starts from
 
 
 def _rectified(c: FlowConfig) -> FlowConfig:
@@ -43,15 +49,19 @@ FLOW_VARIANTS: dict[str, FlowVariant] = {
     "pipeline": FlowVariant("full pipeline", lambda c: c),
     "warm-start": FlowVariant("warm start (minibatch OT-CFM)", lambda c: c.replace(refine_steps=0)),
     "independent": FlowVariant("independent flow matching", lambda c: c.replace(pairing="independent", refine_steps=0)),
-    "rectified": FlowVariant("rectified flow (one reflow)", _rectified),
+    "rectified": FlowVariant("rectified flow (one reflow)", _rectified, teacher="independent"),
 }
 
 
-def variant_config(name: str, problem: Problem) -> FlowConfig:
+def variant_config(name: str, problem: Problem, *, from_teacher: bool = False) -> FlowConfig:
     """The FlowConfig method ``name`` trains with: its variant of the problem's flow config, with
-    the comparison's time budget when it sets one."""
+    the comparison's time budget when it sets one. ``from_teacher``: the stage before the last is
+    already trained (the teacher's flow), so only the last stage runs, on its share of the budget."""
     config = FLOW_VARIANTS[name].configure(problem.flow_config)
     seconds = problem.config.flow_seconds
+    if from_teacher:
+        config = config.replace(warm_steps=0)
+        seconds *= config.refine_share
     return config.replace(budget_s=float(seconds)) if seconds > 0 else config
 
 
@@ -77,13 +87,34 @@ def measure_flow(problem: Problem, flow: OTFlow, name: str, began: float, note: 
         cost=float(path_kinetic_energy(path, grid).double().mean()), exact_cost=problem.exact_cost,
         fit=energy_distance(path[-1], problem.Q_fit), straightness=straightness(path),
         inversion_error=inversion_error(problem.X, back), seconds=time.perf_counter() - began, kind="flow",
-        note=note)
+        flow=flow, note=note)
 
 
-def train_flow(problem: Problem, name: str) -> Iterator[MethodStep]:
-    """Train flow method ``name`` step by step (one item per training step), then measure it."""
+def _teacher(trainer: Trainer, result: MethodResult | None) -> OTFlow | None:
+    """The teacher's flow if it can seed ``trainer`` (same network and standardisation), else None."""
+    flow = None if result is None else result.flow
+    if flow is None:
+        return None
+    same = (trainer.standardizer.scale == flow.standardizer.scale
+            and torch.equal(trainer.standardizer.mean.cpu(), flow.standardizer.mean.cpu())
+            and {k: v.shape for k, v in trainer.field.state_dict().items()}
+            == {k: v.shape for k, v in flow.field.state_dict().items()})
+    return flow if same else None
+
+
+def train_flow(problem: Problem, done: Mapping[str, MethodResult] | None = None, *, name: str) -> Iterator[MethodStep]:
+    """Train flow method ``name`` step by step (one item per training step), then measure it.
+    ``done``: results already computed; a variant with a ``teacher`` starts from that one's flow."""
     began = time.perf_counter()
-    trainer = Trainer(problem.P, problem.Q, variant_config(name, problem))
+    variant = FLOW_VARIANTS[name]
+    result = (done or {}).get(variant.teacher) if variant.teacher else None
+    trainer = Trainer(problem.P, problem.Q, variant_config(name, problem, from_teacher=result is not None))
+    teacher = _teacher(trainer, result) if result is not None else None
+    if result is not None and teacher is None:   # cannot seed from it: train the whole variant
+        trainer.close()
+        trainer = Trainer(problem.P, problem.Q, variant_config(name, problem))
+    if teacher is not None:
+        trainer.field.load_state_dict(teacher.field.state_dict())   # before the first step builds the stage
     try:
         for metrics in trainer.run():
             yield MethodStep(name, _fraction(trainer), time.perf_counter() - began, metrics.stage)
@@ -91,5 +122,7 @@ def train_flow(problem: Problem, name: str) -> Iterator[MethodStep]:
         trainer.close()
     yield MethodStep(name, 1.0, time.perf_counter() - began, "measure")
     note = trainer.stop_reason if trainer.stage == DIVERGED else (trainer.note or "")
+    if teacher is not None:
+        note = (note + " " if note else "") + f"reflow of the {FLOW_VARIANTS[variant.teacher].label} beside it (same map, straightened)"
     result = measure_flow(problem, trainer.flow, name, began, note)
     yield MethodStep(name, 1.0, result.seconds, "done", result)

@@ -44,6 +44,9 @@ class Problem:
     discrete OT partners' pool; Q_fit: (f, d) points of Q outside Y that fits are measured against
     (the first of Q when fewer than 200 are left outside Y);
     times: (frames,); exact_cost: POT's emd2 between X and Y (uniform weights, squared distances).
+    The discrete cost of k points lies a little above W₂²(P, Q) and falls toward it as k grows
+    (moons → 8 Gaussians: 2.63, 2.44, 2.35 at k = 300, 1,000, 3,000), so a well-fitted flow can
+    read slightly below 1 × exact.
     ``gaussians`` is (p, q) when the caller knows both sides are Gaussian (the app's pair carries
     them when both were drawn on the Distributions page), or fitted ones when it asked for that
     (``gaussians_fitted``); None otherwise, and the closed form is then not offered."""

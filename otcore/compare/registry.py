@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from .closed_form import closed_form
 from .entropic import entropic_ot
@@ -17,7 +17,7 @@ from .result import MethodResult, MethodStep
 class Method:
     label: str
     kind: str                                      # 'flow' (learned, invertible) or 'map' (static)
-    steps: Callable[[Problem], Iterator[MethodStep]]
+    steps: Callable[[Problem, Mapping[str, MethodResult]], Iterator[MethodStep]]   # (problem, results so far)
     needs_gaussians: bool = False
 
     def available(self, problem: Problem) -> bool:
@@ -33,9 +33,10 @@ METHODS: dict[str, Method] = {
 }
 
 
-def run_method(name: str, problem: Problem) -> MethodResult:
-    """Drive method ``name`` to its end and return its result (notebooks and tests)."""
+def run_method(name: str, problem: Problem, done: Mapping[str, MethodResult] | None = None) -> MethodResult:
+    """Drive method ``name`` to its end and return its result (notebooks and tests). ``done``:
+    results it may build on (the rectified flow starts from the independent-coupling flow's)."""
     result = None
-    for step in METHODS[name].steps(problem):
+    for step in METHODS[name].steps(problem, dict(done or {})):
         result = step.result or result
     return result

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..flow import OTFlow
+
 NAN = float("nan")
 
 
@@ -35,6 +37,7 @@ class MethodResult:
     seconds: float               # wall time of the method, training and measuring included
     kind: str = "map"            # 'flow' (learned, invertible ODE) or 'map' (static, straight lines)
     pairs: MatchedPairs | None = None   # exact OT only
+    flow: OTFlow | None = None   # learned flows: the trained flow (on the CPU)
     note: str = ""
 
     @property
