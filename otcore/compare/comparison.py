@@ -7,16 +7,20 @@ from typing import Iterable, Iterator
 
 from .problem import Problem
 from .registry import METHODS, run_method
+from .result import MethodResult, MethodStep
 
 #: CompareConfig fields :meth:`Comparison.redo` may change (they leave the shared subsamples alone)
 REDO_FIELDS = ("eps", "sinkhorn_iters")
-from .result import MethodResult, MethodStep
 
 
 class Comparison:
     """>>> comparison = Comparison(make_problem(P, Q))       # every method the problem allows
     >>> for step in comparison.run(): ...                  # one MethodStep per step of each method
     >>> comparison.results["exact"].paths                  # (frames, particles, d)
+    >>> comparison.redo("entropic", eps=0.01)              # a finished static map, at another ε
+
+    Methods run in the order given (the registry's by default), each receiving the results before it:
+    list 'independent' before 'rectified' and the reflow starts from that flow.
     """
 
     def __init__(self, problem: Problem, methods: Iterable[str] | None = None):
