@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from otcore.compare import METHODS, CompareConfig, Comparison, make_problem, table_csv, table_rows
+from otcore.projection import make_view
 from otcore.viz.compare import compare_figure
 from ui import live, page, runner, state
 from ui.literal import literal
@@ -112,11 +113,12 @@ times = results[0].times.tolist()
 frame = st.select_slider("Time t (all panels)", list(range(len(times))), key=default("cmp_t", len(times) // 2),
                          format_func=lambda i: f"{times[i]:.2f}")
 frame = min(int(frame), len(times) - 1)
-fig = compare_figure(results, frame, view=None if pair.dim == 2 else pair.view,
-                     background={f"P: {pair.label_p}": pair.P, f"Q: {pair.label_q}": pair.Q})
+problem = comparison.problem          # what the results were computed on (the pair may have changed since)
+view = pair.view if pair.dim == problem.dim and pair.view is not None else make_view([problem.P, problem.Q])
+fig = compare_figure(results, frame, view=view, background={"P (t = 0)": problem.P, "Q (t = 1)": problem.Q})
 st.plotly_chart(fig, key="cmp_chart", width="stretch")
-if pair.dim > 2 and pair.view is not None:
-    st.caption(pair.view.note())
+if view.note():
+    st.caption(view.note())
 if not job.running:
     table(results)
 notes = [f"**{r.label}**: {literal(r.note)}" for r in results if r.note]

@@ -89,3 +89,17 @@ def test_a_pair_without_gaussians_offers_no_closed_form(at):
     assert "closed form (Gaussians)" not in at.multiselect(key="cmp_methods").options
     at.toggle(key="cmp_fit_gaussians").set_value(True).run()
     assert "closed form (Gaussians)" in at.multiselect(key="cmp_methods").options
+
+
+def test_results_of_an_earlier_pair_of_another_dimension_still_draw(at):
+    p, q = otcore.random_gaussian(3, seed=1), otcore.random_gaussian(3, seed=2)
+    at.session_state["pair"] = make_pair(p.sample(300, seed=0), q.sample(300, seed=1), gaussians=(p, q))
+    at.switch_page(PAGE).run()
+    at.multiselect(key="cmp_methods").set_value(["exact", "closed-form"]).run()
+    at.button(key="cmp_btn_start").click().run()
+    assert at.session_state["job:compare"].wait(60)
+    at.session_state["pair"] = gaussian_pair()           # now a 2-D pair
+    at.run()
+    assert not at.exception
+    assert any("earlier pair" in w.value for w in at.warning)
+    assert any("3-dimensional" in c.value for c in at.caption)   # drawn in the 3-D results' own view
