@@ -156,6 +156,11 @@ def _wrap(field: nn.Module) -> DistributedDataParallel:
     return DistributedDataParallel(field, device_ids=ids, forward_sync_buffers=False)   # its one buffer is a constant
 
 
+def _unwrapped(kept: nn.Module, stage) -> nn.Module:
+    """The stage's kept weights without the DDP wrapper (its averaged copy, or the plain field)."""
+    return stage._plain if kept is stage.field else kept
+
+
 class DistributedWarmStart(WarmStart):
     """The warm start on a rank: the EMA and the optimiser as in one process, the forward and
     backward through DDP, the pairs of this rank (or of the global batch)."""
@@ -180,7 +185,7 @@ class DistributedWarmStart(WarmStart):
 
     @property
     def kept(self) -> nn.Module:
-        return self.ema if self.config.ema > 0 else self._plain
+        return _unwrapped(super().kept, self)
 
     def step(self, fraction: float) -> dict:
         return mean_over_ranks(super().step(fraction))
@@ -196,7 +201,7 @@ class DistributedReflow(Reflow):
 
     @property
     def kept(self) -> nn.Module:
-        return self._plain
+        return _unwrapped(super().kept, self)
 
     def step(self, fraction: float) -> dict:
         return mean_over_ranks(super().step(fraction))

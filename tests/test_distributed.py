@@ -131,3 +131,26 @@ def test_unsupported_settings_are_refused_with_the_reason(changes, coupling, why
     with pytest.raises(ValueError, match=why):
         check_config(FlowConfig(**changes), coupling)
     check_config(FlowConfig(refine_method="qflow", refine_steps=0), "rank")    # no refinement: fine
+
+
+def test_one_rank_trains_bit_identically_to_the_plain_trainer(tmp_path, tiny_config):
+    """With world_size 1 the shard is everything, the seeds are the plain trainer's and DDP averages
+    over one rank: the distributed trainer must reproduce Trainer exactly (both stages)."""
+    import torch.distributed as dist
+
+    import otcore
+    from otcore.distributed import DistributedTrainer
+
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("8gaussians", 300, seed=1)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        plain = otcore.Trainer(P, Q, tiny_config, device="cpu")
+        ranked = DistributedTrainer(P, Q, tiny_config, torch.device("cpu"))
+        a = [m.losses for m in plain.run()]
+        b = [m.losses for m in ranked.run()]
+        assert ranked.ranks_agree() and (ranked.world_size, ranked.backend) == (1, "gloo")
+    finally:
+        dist.destroy_process_group()
+    assert a == b and len(a) == tiny_config.warm_steps + tiny_config.refine_steps
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(plain.flow.transport(x), ranked.flow.transport(x))
