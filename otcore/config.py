@@ -39,6 +39,7 @@ class FlowConfig:
     warm_batch: int = field(default=512, metadata={"help": "flow-matching minibatch size"})
     ot_block: int = field(default=256, metadata={"help": "points per exact OT problem (the batch is paired in blocks)"})
     warm_lr: float = field(default=5e-3, metadata={"help": "Adam, cosine-decayed to 5% over warm_steps"})
+    warm_sigma: float = field(default=0.0, metadata={"help": "std of Gaussian noise around the straight paths (standardised units)"})
     ema: float = field(default=0.9995, metadata={"help": "weight averaging of the warm-start field (0 disables)"})
     pairing: str = field(default="exact", metadata={"help": "'exact' (POT emd) | 'sinkhorn' | 'independent'"})
     # --- stage 2: the refinement (reflow, or Q-flow: KL(T#P‖Q) + KL(T⁻¹#Q‖P) + γ · kinetic energy) --

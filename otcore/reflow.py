@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .integrate import odeint_at
-from .warmstart import cosine_lr, flow_matching_step
+from .warmstart import average_into, cosine_lr, flow_matching_step
 
 #: points integrated at once when the teacher's pairs are computed
 CHUNK = 8192
@@ -32,7 +32,8 @@ def teacher_pairs(field: nn.Module, P: torch.Tensor, Q: torch.Tensor, steps: int
 
 
 class Reflow:
-    """Flow matching on the teacher's own pairs, Adam with a cosine-decayed learning rate.
+    """Flow matching on the teacher's own pairs, Adam with a cosine-decayed learning rate and the
+    warm start's weight averaging (``FlowConfig.ema``): the averaged weights are validated and kept.
     P, Q: (n, d) training samples in standardised units on the training device."""
 
     name = "refine"
@@ -43,23 +44,30 @@ class Reflow:
         teacher = copy.deepcopy(field).requires_grad_(False)
         self._x0, self._x1 = teacher_pairs(teacher, P, Q, config.eval_steps, config.train_solver)
         self._opt = torch.optim.Adam(field.parameters(), lr=config.reflow_lr)
+        self.ema = copy.deepcopy(field).requires_grad_(False)
+        self._steps = 0
 
     def state_dict(self) -> dict:
         """What resuming this stage needs besides the field and its starting weights (the teacher)."""
-        return {"opt": self._opt.state_dict()}
+        return {"opt": self._opt.state_dict(), "ema": self.ema.state_dict(), "steps": self._steps}
 
     def load_state_dict(self, state: dict) -> None:
         self._opt.load_state_dict(state["opt"])
+        self.ema.load_state_dict(state["ema"])
+        self._steps = int(state["steps"])
 
     @property
     def kept(self) -> nn.Module:
-        return self.field
+        """The weights offered for validation: the average unless averaging is off."""
+        return self.ema if self.config.ema > 0 else self.field
 
     def step(self, fraction: float) -> dict[str, torch.Tensor | float]:
         c = self.config
         idx = torch.randint(len(self._x0), (c.warm_batch,), generator=self._gen, device=self._x0.device)
         lr = cosine_lr(c.reflow_lr, fraction)
         loss = flow_matching_step(self.field, self._opt, self._x0[idx], self._x1[idx], lr, self._gen)
+        average_into(self.ema, self.field, self._steps, c.ema)
+        self._steps += 1
         return {"reflow": loss, "lr": lr}
 
     def kl_estimates(self, pushed: torch.Tensor, pulled: torch.Tensor) -> tuple[None, None]:

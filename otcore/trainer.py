@@ -27,7 +27,7 @@ from .validation import VALIDATION_POINTS, KeepBest, Validation, Validator
 from .warmstart import WarmStart
 
 WARM, REFINE, DONE, DIVERGED = "warm-start", "refine", "done", "diverged"
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 1
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 2
 __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATION_POINTS",
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
@@ -36,6 +36,10 @@ __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATI
 REFINEMENTS = {"reflow": Reflow, "qflow": Refinement}
 #: a stage has diverged when its loss grows past this many times the smallest value it reached
 DIVERGENCE_GROWTH = 1e4
+#: a stage's weights are validated only once it has taken this many steps (or at its end): a stage
+#: that spends its first tenth setting up (the reflow's teacher pairs) would otherwise offer
+#: weights one step from its start, whose fit differs from the start's by noise alone
+MIN_STEPS_BEFORE_VALIDATION = 10
 #: on an accelerator the step's losses are read back (a host sync) only every this many steps, so
 #: the device runs ahead of Python; between reads a step reports the last losses read
 ACCELERATOR_SYNC_EVERY = 20
@@ -106,7 +110,7 @@ class Trainer:
         (P_train, P_val), (Q_train, Q_val) = (_split(self.standardizer.forward(x), c.holdout, split_gen) for x in (P, Q))
         self.P_train, self.Q_train = P_train.to(self.device), Q_train.to(self.device)
         self.validator = Validator(P_val[:VALIDATION_POINTS].to(self.device), Q_val[:VALIDATION_POINTS].to(self.device),
-                                   self.standardizer.scale, c.blocks * c.steps_per_block, c.train_solver)
+                                   self.standardizer.scale, c.eval_steps, c.train_solver)
         self._flow = OTFlow.new(P.shape[1], c, self.standardizer).to(self.device)
         self.field = self._flow.field
         self._gen = generator(c.seed + 1, self.device)
@@ -117,7 +121,7 @@ class Trainer:
         self.stage = WARM
         self._stage_obj: WarmStart | Refinement | Reflow | None = None
         self._stage_start: dict | None = None   # the field's weights when the current stage began
-        self._next_validation = 0
+        self._next_validation = 1   # the first validation at a tenth of the stage: one step in, weights say nothing yet
         self._last_validation = (0.0, 0.0)   # (stage seconds when it ran, what it cost)
         self._stale = 0
         self.global_step = 0
@@ -301,7 +305,7 @@ class Trainer:
     def _enter(self, name: str):
         if self._stage_obj is None or self._stage_obj.name != name:
             self._make_stage(name)
-            self._next_validation = 0
+            self._next_validation = 1
             self._last_validation = (0.0, 0.0)
             if name == REFINE:   # the starting point (the kept warm-start weights), measured again with KL
                 self._validate(REFINE, self._stage_obj)
@@ -314,7 +318,8 @@ class Trainer:
         if getattr(stage, "validations", None):
             at, cost = self._last_validation
             spaced = not clock.plan.timed or clock.seconds - at >= 4 * cost   # step-counted runs stay reproducible
-            due = clock.fraction >= self._next_validation / stage.validations and spaced
+            due = (clock.fraction >= self._next_validation / stage.validations and spaced
+                   and clock.steps >= MIN_STEPS_BEFORE_VALIDATION)
             if not (due or clock.over):
                 return None
             while self._next_validation / stage.validations <= clock.fraction:

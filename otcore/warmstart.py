@@ -10,10 +10,13 @@ from torch import nn
 from .pairing import pair_source
 
 
-def flow_matching_loss(field: nn.Module, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Regress v(x_t, t) on x1 − x0 along x_t = (1 − t)x0 + t x1.
-    x0, x1: (b, d) paired points, t: (b,) -> scalar mean squared error (summed over d)."""
+def flow_matching_loss(field: nn.Module, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor,
+                       noise: torch.Tensor | None = None) -> torch.Tensor:
+    """Regress v(x_t, t) on x1 − x0 along x_t = (1 − t)x0 + t x1 (+ noise, if given).
+    x0, x1, noise: (b, d), t: (b,) -> scalar mean squared error (summed over d)."""
     xt = (1 - t[:, None]) * x0 + t[:, None] * x1
+    if noise is not None:
+        xt = xt + noise
     return ((field(t, xt) - (x1 - x0)) ** 2).sum(1).mean()
 
 
@@ -23,17 +26,28 @@ def cosine_lr(base: float, fraction: float, floor: float = 0.05) -> float:
 
 
 def flow_matching_step(field: nn.Module, opt: torch.optim.Optimizer, x0: torch.Tensor, x1: torch.Tensor,
-                       lr: float, generator: torch.Generator) -> torch.Tensor:
+                       lr: float, generator: torch.Generator, sigma: float = 0.0) -> torch.Tensor:
     """One optimiser step of :func:`flow_matching_loss` on the pairs (x0, x1): (b, d) at learning
-    rate ``lr``, times drawn uniformly from ``generator``. Returns the (detached) loss."""
+    rate ``lr``, times drawn uniformly from ``generator``, the paths blurred by Gaussian noise of
+    standard deviation ``sigma`` (0: none). Returns the (detached) loss."""
     for group in opt.param_groups:
         group["lr"] = lr
     t = torch.rand(len(x0), generator=generator, device=x0.device)
-    loss = flow_matching_loss(field, x0, x1, t)
+    noise = sigma * torch.randn(x0.shape, generator=generator, device=x0.device) if sigma > 0 else None
+    loss = flow_matching_loss(field, x0, x1, t, noise)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
     return loss.detach()
+
+
+@torch.no_grad()
+def average_into(ema: nn.Module, field: nn.Module, steps: int, rate: float) -> None:
+    """One step of weight averaging: ema ← decay·ema + (1 − decay)·field, with decay
+    min(rate, (1 + steps)/(10 + steps)) so the average forgets its start early on."""
+    decay = min(rate, (1 + steps) / (10 + steps))
+    for e, p in zip(ema.parameters(), field.parameters()):
+        e.lerp_(p, 1 - decay)
 
 
 class WarmStart:
@@ -77,11 +91,8 @@ class WarmStart:
         c = self.config
         x0, x1 = self._pairs.next()
         lr = cosine_lr(c.warm_lr, fraction)
-        loss = flow_matching_step(self.field, self._opt, x0, x1, lr, self._gen)
-        decay = min(c.ema, (1 + self._steps) / (10 + self._steps)) if c.ema > 0 else 0.0
-        with torch.no_grad():
-            for e, p in zip(self.ema.parameters(), self.field.parameters()):
-                e.lerp_(p, 1 - decay)
+        loss = flow_matching_step(self.field, self._opt, x0, x1, lr, self._gen, c.warm_sigma)
+        average_into(self.ema, self.field, self._steps, c.ema)
         self._steps += 1
         return {"flow_matching": loss, "lr": lr}
 
