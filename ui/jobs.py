@@ -23,6 +23,7 @@ has settled (not queued, not running).
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -36,7 +37,8 @@ IDLE, QUEUED, RUNNING, STOPPING, STOPPED, FINISHED, FAILED, DIVERGED = (
 ACTIVE = (QUEUED, RUNNING, STOPPING)
 SESSION_GONE = "Stopped because its browser session ended (tab closed or expired)."
 CHECK_EVERY_S = 2.0      # seconds between two looks at the session
-GRACE_S = 15.0           # a session away this long is gone (a reconnecting tab comes back sooner)
+#: a session away this long is gone (a reconnecting tab comes back sooner); $OTFLOW_SESSION_GRACE
+GRACE_S = float(os.environ.get("OTFLOW_SESSION_GRACE", "15"))
 
 Factory = Callable[[], Iterator[Any]]
 Alive = Callable[[], "bool | None"]
