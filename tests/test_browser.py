@@ -33,6 +33,16 @@ def browser_page():
             browser.close()
 
 
+def app_pages():
+    """The entrypoint's PAGES table: (file, sidebar title, URL path)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text())
+    return next(ast.literal_eval(n.value) for n in tree.body
+                if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
+
+
 def sidebar_link(page, name):
     return page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name, exact=True)
 
@@ -53,8 +63,7 @@ def test_home_is_titled_home_and_the_toolbar_has_no_deploy_button(browser_page):
     page.get_by_role("button", name=re.compile("Try the demo")).wait_for()
     nav = page.locator('[data-testid="stSidebarNav"]').get_by_role("link")
     assert nav.first.text_content().strip() == "Home"
-    assert [n.strip() for n in nav.all_text_contents()] == ["Home", "Distributions", "Train", "Trajectories",
-                                                            "Density ratio", "Images", "Compare"]
+    assert [n.strip() for n in nav.all_text_contents()] == [title for _, title, _ in app_pages()]
     assert page.title().startswith("Home")
     page.locator('[data-testid="stHeader"]').first.wait_for(state="attached")
     page.wait_for_timeout(1000)
