@@ -155,3 +155,12 @@ def test_a_failing_save_is_reported_and_training_goes_on():
     job.start(counter(30), save=save, save_every=0.0)
     assert job.wait(10) and job.status == FINISHED and job.steps == 30
     assert job.save_error == "OSError: disk full"
+
+
+def test_jobs_training_at_once_share_the_cores_the_server_leaves(monkeypatch):
+    from ui.threads import ENV, app_threads
+
+    monkeypatch.delenv(ENV, raising=False)
+    assert app_threads(cpus=16) == 15 and app_threads(cpus=16, jobs=3) == 5 and app_threads(cpus=2, jobs=4) == 1
+    monkeypatch.setenv(ENV, "2")
+    assert app_threads(cpus=16, jobs=3) == 2

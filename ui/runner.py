@@ -55,7 +55,7 @@ def start(job: Job, steps: Steps, context: dict | None = None, *,
           save: jobs.Save | None = None, save_every: float = 30.0) -> None:
     """(Re)start ``job`` on ``steps(job.context)`` for this browser session."""
     def factory() -> Iterator[Any]:
-        threads.configure()             # in the worker thread: OpenMP settings are per thread
+        threads.configure(jobs=job.pool.counts()[0])   # in the worker thread: OpenMP settings are per thread
         return steps(job.context)
 
     job.start(factory, context=context, alive=sessions.watcher(), save=save, save_every=save_every)

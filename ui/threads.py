@@ -1,5 +1,7 @@
 """Torch thread settings for the app: training runs in background threads of the web server's
-process, so torch must leave a core to the server (on a 2-core machine: one torch thread)."""
+process, so torch must leave a core to the server (on a 2-core machine: one torch thread), and
+jobs training at once share the other cores (``otcore.threads`` re-applies its own rule before
+every step of an ``otcore.Trainer``; other trainers keep what :func:`configure` set at their start)."""
 from __future__ import annotations
 
 import os
@@ -8,9 +10,9 @@ import sys
 ENV = "OTFLOW_TORCH_THREADS"
 
 
-def app_threads(cpus: int | None = None) -> int:
-    """Threads torch should use in the app: ``$OTFLOW_TORCH_THREADS`` when set, else all cores but
-    one (at least 1)."""
+def app_threads(cpus: int | None = None, jobs: int = 1) -> int:
+    """Threads torch should use in one job of the app: ``$OTFLOW_TORCH_THREADS`` when set, else all
+    cores but one shared by the ``jobs`` training at once (at least 1)."""
     env = os.environ.get(ENV, "").strip()
     if env:
         try:
@@ -18,15 +20,16 @@ def app_threads(cpus: int | None = None) -> int:
         except ValueError:
             pass
     cpus = cpus or os.cpu_count() or 1
-    return max(1, cpus - 1)
+    return max(1, (cpus - 1) // max(1, jobs))
 
 
-def configure() -> int:
+def configure(jobs: int = 1) -> int:
     """Set torch's intra-op thread count (idempotent); returns it. Call it in every thread that runs
-    torch work (a training job's worker included): OpenMP keeps the setting per thread."""
+    torch work (a training job's worker included, with the number of jobs training now): OpenMP
+    keeps the setting per thread."""
     import torch
 
-    n = app_threads()
+    n = app_threads(jobs=jobs)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
