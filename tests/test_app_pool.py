@@ -164,3 +164,28 @@ def test_jobs_training_at_once_share_the_cores_the_server_leaves(monkeypatch):
     assert app_threads(cpus=16) == 15 and app_threads(cpus=16, jobs=3) == 5 and app_threads(cpus=2, jobs=4) == 1
     monkeypatch.setenv(ENV, "2")
     assert app_threads(cpus=16, jobs=3) == 2
+
+
+def test_many_jobs_starting_and_stopping_at_once_neither_deadlock_nor_leak_slots():
+    pool = pools.Pool(cap=2)
+    jobs = [Job(f"j{i}", pool) for i in range(8)]
+
+    def churn(job, seed):
+        for k in range(15):
+            job.start(counter(3, pause=0.0005))
+            if (k + seed) % 3 == 0:
+                job.stop()
+            elif (k + seed) % 3 == 1:
+                job.reset()
+            else:
+                job.wait(5)
+
+    workers = [threading.Thread(target=churn, args=(j, i)) for i, j in enumerate(jobs)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert not any(w.is_alive() for w in workers), "deadlock"
+    for j in jobs:
+        j.reset()
+    assert pool.counts() == (0, 0)

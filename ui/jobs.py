@@ -136,27 +136,31 @@ class Job:
             self.context.update(context or {})
             self._factory, self._alive, self._save, self.save_every = factory, alive, save, save_every
             self.started_at = time.time()
-            self._launch()
+            self._queue_up()
+        self.pool.submit(self)          # never under the job's lock: the pool takes other jobs' locks
 
     def resume(self) -> None:
         """Continue a stopped run with the same iterator."""
         with self._lock:
             if not self.can_resume:
                 raise RuntimeError(f"cannot resume a job that is {self.status}")
-            self._launch()
+            self._queue_up()
+        self.pool.submit(self)
 
     def stop(self, wait: float | None = None) -> None:
         """Ask the worker to stop after the current step (optionally wait up to ``wait`` seconds);
         a queued job leaves the queue at once."""
         with self._lock:
-            if self.status == QUEUED:
-                self.pool.release(self)
+            was_queued = self.status == QUEUED
+            if was_queued:
                 self.status = STOPPED
                 self._settled.set()
             elif self.status == RUNNING:
                 self.status = STOPPING
                 self._stop.set()
             thread = self._thread
+        if was_queued:
+            self.pool.release(self)
         if wait and thread is not None:
             thread.join(wait)
 
@@ -198,11 +202,10 @@ class Job:
         return True
 
     # --- the pool's side ----------------------------------------------------------------------
-    def _launch(self) -> None:
+    def _queue_up(self) -> None:
         self.status = QUEUED
         self.error = self.traceback = self.note = None
         self._settled.clear()
-        self.pool.submit(self)
 
     def _wanted(self) -> bool:
         """Asked by the pool before a queued job starts: False (and stopped) once its session is gone."""

@@ -7,6 +7,8 @@ to the web server, so pages keep rendering.
 
 The pool knows jobs only through two methods: ``_begin()`` (start training now; False when the
 job no longer wants to) and ``_wanted()`` (False once its browser session is gone: skipped).
+Locks: the pool never calls a job while holding its own lock, and a job never calls the pool while
+holding the job's lock, so two jobs starting and stopping at once cannot deadlock.
 """
 from __future__ import annotations
 
