@@ -75,3 +75,16 @@ def test_a_run_killed_mid_training_resumes_to_the_same_flow(tmp_path):
     assert done.returncode == 0, done.stderr
     x = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
     assert torch.equal(OTFlow.load(cut / "flow.pt").transport(x), OTFlow.load(whole / "flow.pt").transport(x))
+
+
+def test_every_config_field_has_help_and_its_command_has_a_flag_for_it():
+    from otcore.dre import DensityRatioConfig
+    from otcore.images.autoencoder import AEConfig
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for config, command, elsewhere in [(FlowConfig, "train", set()), (DensityRatioConfig, "ratio", set()),
+                                       (AEConfig, "train-images", {"channels"})]:     # channels: from --mode
+        dests = {a.dest for a in commands[command]._actions}
+        for f in fields(config):
+            assert f.metadata.get("help"), f"{config.__name__}.{f.name} has no help"
+            assert f.name in dests or f.name in elsewhere, f"{command} has no flag for {config.__name__}.{f.name}"

@@ -23,19 +23,11 @@ from ..dre.trainer import DensityRatioTrainer
 from ..files import write_atomic
 from ..gaussians import correlated_pairs
 from ..loading import load_samples
-from .common import Bar, add_run_flags, add_threads_flag, load_run, print_table
-
-
-def _ratio_config_flags(p: argparse.ArgumentParser) -> None:
-    base = DensityRatioConfig()
-    p.add_argument("--slices", type=int, default=base.slices, help="intervals M of the bridge")
-    p.add_argument("--steps", type=int, default=base.steps, help="training steps of the time score")
-    p.add_argument("--batch", type=int, default=base.batch, help="samples per slice per step")
-    p.add_argument("--seed", type=int, default=0, help="seed of the training")
+from .common import Bar, add_config_flags, add_run_flags, add_threads_flag, config_from_args, load_run, print_table
 
 
 def _ratio_config(args: argparse.Namespace) -> DensityRatioConfig:
-    return DensityRatioConfig(slices=args.slices, steps=args.steps, batch=args.batch, seed=args.seed)
+    return config_from_args(args, DensityRatioConfig)
 
 
 def _bridge_flags(p: argparse.ArgumentParser) -> None:
@@ -60,7 +52,7 @@ def add_ratio_command(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("ratio", help="train the density ratio log q − log p along a trained flow",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_run_flags(p)
-    _ratio_config_flags(p)
+    add_config_flags(p, DensityRatioConfig, "density-ratio configuration (DensityRatioConfig)")
     p.add_argument("--load", help="use this saved ratio.pt instead of training one")
     p.add_argument("--out", help="where to write the trained ratio (default: ratio.pt beside the flow)")
     p.add_argument("--points", help="CSV/.npy/.npz of points (n, d) at which to evaluate the log-ratio")

@@ -18,8 +18,10 @@ from ..files import write_bytes, write_text
 from ..images.autoencoder import AEConfig
 from ..images.domains import MODES, resolve_domain
 from ..images.translate import LatentTranslator, fit_translator, latent_flow_config, translate_folder
-from .common import add_threads_flag
+from .common import add_config_flags, add_threads_flag, config_from_args
 
+#: the AEConfig fields that are flags of train-images (size and channels follow the domains)
+AE_FLAGS = ("latent", "width", "kl", "steps", "batch", "lr", "holdout")
 DOMAIN_HELP = "digit:N (scikit-learn 8×8 digits of class N), china / flower (patches of scikit-learn's sample photos), " \
               "or a folder, zip or image file"
 
@@ -41,10 +43,9 @@ def add_train_images_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None, help="image size for uploaded domains (8, 16, 32, 64); "
                    "default 8 for digits and files, 16 for photo patches")
     p.add_argument("--mode", choices=list(MODES), default="grey", help="colour mode of uploaded domains")
-    p.add_argument("--latent", type=int, default=base.latent, help="latent dimension")
-    p.add_argument("--kl", type=float, default=base.kl, help="weight of the KL term (0: plain autoencoder)")
-    p.add_argument("--width", type=int, default=base.width, help="channels of the first convolution")
-    p.add_argument("--ae-steps", type=int, default=base.steps, help="autoencoder training steps")
+    add_config_flags(p, AEConfig, "autoencoder configuration (AEConfig; size, channels and seed come from the domains "
+                     "and --seed)", only=AE_FLAGS, rename={"steps": "ae-steps", "batch": "ae-batch", "lr": "ae-lr",
+                                                           "holdout": "ae-holdout"})
     p.add_argument("--flow-steps", type=int, default=latent_flow_config(base.latent).warm_steps,
                    help="latent flow warm-start steps")
     p.add_argument("--refine-steps", type=int, default=0, help="latent flow refinement (Q-flow) steps")
@@ -86,9 +87,8 @@ def cmd_train_images(args: argparse.Namespace) -> int:
     for d in (a, b):
         for name, reason in d.skipped:
             print(f"skipped {name}: {reason}", file=sys.stderr)
-    ae_config = AEConfig(size=a.size, channels=a.channels, latent=args.latent, kl=args.kl, width=args.width,
-                         steps=args.ae_steps, seed=args.seed)
-    flow_config = latent_flow_config(args.latent, warm_steps=args.flow_steps, refine_steps=args.refine_steps,
+    ae_config = config_from_args(args, AEConfig, size=a.size, channels=a.channels, seed=args.seed)
+    flow_config = latent_flow_config(ae_config.latent, warm_steps=args.flow_steps, refine_steps=args.refine_steps,
                                      seed=args.seed)
     last = [0.0]
 

@@ -1,7 +1,7 @@
 """The one frozen configuration of the infinitesimal density-ratio estimator (docs/method.md §4)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..config import FlowConfig
@@ -15,21 +15,21 @@ class DensityRatioError(ValueError):
 @dataclass(frozen=True)
 class DensityRatioConfig:
     # --- bridge: slices s_m = m/M, m = 0..M; slices 0..M-1 are P pushed by the flow, slice M is Q ---
-    slices: int = 10              # M intervals (telescoping steps)
-    push_steps: int = 2           # RK4 steps of the flow per interval when pushing P along the bridge
+    slices: int = field(default=10, metadata={"help": "intervals M of the bridge (telescoping steps)"})
+    push_steps: int = field(default=2, metadata={"help": "RK4 steps of the flow per interval when pushing P along the bridge"})
     # --- time-score network r(x, s): MLP on [x, time features] plus a quadratic head ------------
-    hidden: int = 0               # MLP width; 0: sized to the data, min(256, max(64, 2d))
-    depth: int = 2                # MLP hidden layers
-    quadratic: int = -1           # units of the quadratic head Σ_k c_k(s)(u_k·x)²; -1: d (≤ 512); 0: none
-    time_features: int = 4        # sinusoid pairs of s fed to the network
+    hidden: int = field(default=0, metadata={"help": "MLP width; 0: sized to the data, min(256, max(64, 2d))"})
+    depth: int = field(default=2, metadata={"help": "MLP hidden layers"})
+    quadratic: int = field(default=-1, metadata={"help": "units of the quadratic head Σ_k c_k(s)(u_k·x)²; -1: d (≤ 512); 0: none"})
+    time_features: int = field(default=4, metadata={"help": "sinusoid pairs of s fed to the network"})
     # --- training: telescoping logistic loss, Simpson's 3/8 rule on every interval -------------
-    steps: int = 800
-    batch: int = 256              # samples per slice per step
-    lr: float = 2e-3              # AdamW, cosine-decayed to 5 % over ``steps``
-    weight_decay: float = 1e-4
-    holdout: float = 0.2          # share of P and Q kept out to validate (best weights kept)
-    validate_every: int = 50
-    seed: int = 0
+    steps: int = field(default=800, metadata={"help": "training steps of the time score"})
+    batch: int = field(default=256, metadata={"help": "samples per slice per step"})
+    lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate, cosine-decayed to 5% over the steps"})
+    weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay"})
+    holdout: float = field(default=0.2, metadata={"help": "share of P and Q kept out to validate (best weights kept)"})
+    validate_every: int = field(default=50, metadata={"help": "training steps between validations"})
+    seed: int = field(default=0, metadata={"help": "seed of the network, the batches and the split"})
 
     def __post_init__(self) -> None:
         check_field_types(self, DensityRatioError, caps={"hidden": 65_536, "depth": 256, "time_features": 4096,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,16 +43,16 @@ class AutoencoderFileError(ValueError):
 
 @dataclass(frozen=True)
 class AEConfig:
-    size: int = 8              # images are size × size pixels (8, 16, 32 or 64)
-    channels: int = 1          # 1 grey, 3 RGB
-    latent: int = 4            # dimension of the latent space the flow lives in (small: smooth paths)
-    width: int = 32            # channels of the first convolution (doubled at each downsampling, ≤ 256)
-    kl: float = 1.0            # weight β of KL(q(z|x) ‖ N(0, I)) per image (1: a VAE; 0: plain autoencoder)
-    steps: int = 800           # optimisation steps (≈ 15 s on one CPU core for 8 × 8 digits)
-    batch: int = 64            # images per step
-    lr: float = 2e-3           # Adam, cosine-decayed to 5% over the steps
-    holdout: float = 0.1       # share of the images kept out to report a validation loss
-    seed: int = 0
+    size: int = field(default=8, metadata={"help": "images are size × size pixels (8, 16, 32 or 64)"})
+    channels: int = field(default=1, metadata={"help": "1 grey, 3 RGB"})
+    latent: int = field(default=4, metadata={"help": "latent dimension the flow lives in (small: smooth paths)"})
+    width: int = field(default=32, metadata={"help": "channels of the first convolution (doubled at each downsampling, ≤ 256)"})
+    kl: float = field(default=1.0, metadata={"help": "weight β of KL(q(z|x) ‖ N(0, I)) per image (1: a VAE; 0: plain autoencoder)"})
+    steps: int = field(default=800, metadata={"help": "autoencoder optimisation steps (≈ 15 s on one CPU core for 8 × 8 digits)"})
+    batch: int = field(default=64, metadata={"help": "images per autoencoder step"})
+    lr: float = field(default=2e-3, metadata={"help": "Adam learning rate of the autoencoder, cosine-decayed to 5%"})
+    holdout: float = field(default=0.1, metadata={"help": "share of the images kept out to report a validation loss"})
+    seed: int = field(default=0, metadata={"help": "seed of the network and the batches"})
 
     def __post_init__(self) -> None:
         check_field_types(self, caps={"latent": 4096, "width": 4096})
