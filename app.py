@@ -16,6 +16,7 @@ PAGES = [
     ("pages/4_Density_ratio.py", "Density ratio", "density_ratio"),
     ("pages/5_Images.py", "Images", "images"),
     ("pages/6_Compare.py", "Compare", "compare"),
+    ("pages/7_Lessons.py", "Lessons", "lessons"),
 ]
 
 pages = [st.Page(path, title=title, url_path=url or None, default=not url) for path, title, url in PAGES]

@@ -52,15 +52,15 @@ def test_bad_numbers_fall_back_to_the_default(value, why):
 
 
 def test_integers_must_be_whole():
-    d = decode({"lesson": "ratio", "steps": "100.5", "seed": "7"})
-    assert d.settings["steps"] == LESSONS["ratio"].defaults()["steps"]
+    d = decode({"lesson": "ratio", "ratio_steps": "100.5", "seed": "7"})
+    assert d.settings["ratio_steps"] == LESSONS["ratio"].defaults()["ratio_steps"]
     assert d.settings["seed"] == 7 and isinstance(d.settings["seed"], int)
     assert "whole number" in d.messages[0]
 
 
 def test_hostile_values_are_cut_quoted_and_never_echoed_whole():
     script = "<script>alert(1)</script>" + "x" * 5000
-    d = decode({"lesson": script, "pair": "a\x00\nb", "seconds": "9" * (MAX_VALUE + 1), "seed": "**bold**"})
+    d = decode({"lesson": script, "pair": "a\x00\nb", "steps": "9" * (MAX_VALUE + 1), "seed": "**bold**"})
     assert d.lesson == DEFAULT_LESSON and d.settings == LESSONS[DEFAULT_LESSON].defaults()
     text = " ".join(d.messages)
     assert "<script>alert(1)</script>" not in text and "xxxxxxxxxxxxxxxxxx" not in text
@@ -69,8 +69,8 @@ def test_hostile_values_are_cut_quoted_and_never_echoed_whole():
 
 
 def test_repeated_keys_use_the_first_value_and_say_so():
-    d = decode({"lesson": ["straight", "ratio"], "seconds": ["3", "40"]})
-    assert d.lesson == "straight" and d.settings["seconds"] == 3.0
+    d = decode({"lesson": ["straight", "ratio"], "steps": ["30", "400"]})
+    assert d.lesson == "straight" and d.settings["steps"] == 30
     assert any("appears 2 times" in m for m in d.messages)
 
 
@@ -81,7 +81,7 @@ def test_unknown_keys_are_ignored_and_listed_briefly():
 
 
 def test_many_problems_give_a_short_list():
-    params = {"lesson": "ratio", "pair": "?", "kl": "x", "steps": "x", "seconds": "x", "seed": "x", "a": "1",
+    params = {"lesson": "ratio", "pair": "?", "kl": "x", "ratio_steps": "x", "flow_steps": "x", "seed": "x", "a": "1",
               "lessonx": ["1", "2"], "pair2": "3"}
     assert len(decode(params).messages) <= MAX_MESSAGES
 
@@ -92,9 +92,9 @@ def test_encode_refuses_what_decode_would_not_reproduce():
     with pytest.raises(ValueError):
         encode("gaussians", "moons-8gaussians", {})
     with pytest.raises(ValueError):
-        encode("gaussians", "stretch", {"seconds": 1e6})
+        encode("gaussians", "stretch", {"steps": 1e6})
     with pytest.raises(ValueError):
-        encode("gaussians", "stretch", {"seconds": math.nan})
+        encode("gaussians", "stretch", {"steps": math.nan})
 
 
 def test_the_spec_module_needs_neither_streamlit_nor_torch():

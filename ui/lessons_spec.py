@@ -1,5 +1,5 @@
 """The guided lessons as data, and their shareable links: which lessons exist, which pairs and
-settings each offers, and the query string that carries them (``?lesson=…&pair=…&seconds=…``).
+settings each offers, and the query string that carries them (``?lesson=…&pair=…&steps=…``).
 
 Streamlit-free and torch-free: the Lessons page draws widgets from these specs, and
 :func:`decode` turns whatever a URL holds into valid settings. A missing, unknown, malformed or
@@ -60,9 +60,10 @@ class Lesson:
         return {s.name: s.default for s in self.settings}
 
 
-def _seconds(default: float, high: float = 60.0) -> Setting:
-    return Setting("seconds", "Seconds per flow", default, 1.0, high,
-                   help="training time of each learned flow (FlowConfig.budget_s)")
+def _steps(default: int, name: str = "steps", label: str = "Warm-start steps") -> Setting:
+    return Setting(name, label, default, 10, 20000, integer=True,
+                   help="flow-matching steps of each learned flow (FlowConfig.warm_steps): a step count, not a "
+                        "time, so the same link trains the same flows on any machine")
 
 
 SEED = Setting("seed", "Seed", 0, 0, 9999, integer=True, help="the samples and every network")
@@ -73,22 +74,24 @@ LESSONS: dict[str, Lesson] = {lesson.key: lesson for lesson in (
            {"stretch": "N(0, I) → N((3, 1), Σ), shifted and stretched",
             "shift": "N(0, I) → N((4, 0), I), a pure translation",
             "squeeze": "N(0, diag(2, 0.3)) → N(0, diag(0.3, 2)), squeezed the other way"},
-           (_seconds(8.0), SEED), ("pipeline", "closed-form")),
+           (_steps(800), SEED), ("pipeline", "closed-form")),
     Lesson("straight", "Why OT pairing straightens paths",
            {"gaussian-8gaussians": "one Gaussian → eight Gaussians on a circle",
             "moons-8gaussians": "two moons → eight Gaussians",
             "circles-moons": "two circles → two moons"},
-           (_seconds(8.0), SEED), ("independent", "warm-start", "exact")),
+           (_steps(800), SEED), ("independent", "warm-start", "exact")),
     Lesson("ratio", "Density ratios along time: one classifier against the telescoping sum",
            {"shift-scale": "N(0, I) → N(μ, 0.7² I) in 2-D, ‖μ‖ set by the KL",
             "shift": "N(0, I) → N(μ, I) in 2-D, ‖μ‖ set by the KL"},
            (Setting("kl", "KL(Q‖P) in nats", 20.0, 1.0, 60.0, help="how far apart P and Q are"),
-            Setting("steps", "Time-score steps", 300, 50, 2000, integer=True,
-                    help="training steps of the ratio network (and of the one classifier)"),
-            _seconds(8.0), SEED)),
+            Setting("ratio_steps", "Ratio steps", 300, 20, 5000, integer=True,
+                    help="training steps of the time score (and of the one classifier)"),
+            _steps(800, "flow_steps", "Flow steps"), SEED)),
     Lesson("refine", "The second stage, honestly: warm start alone against the full pipeline",
            {"gauss8": "two random Gaussians in 8 dimensions", "gauss16": "two random Gaussians in 16 dimensions"},
-           (_seconds(20.0, 120.0), SEED), ("warm-start", "pipeline", "closed-form")),
+           (_steps(1000), Setting("refine_steps", "Second-stage steps", 200, 1, 5000, integer=True,
+                                  help="steps of the refinement (reflow) on top of the same warm start"), SEED),
+           ("warm-start", "pipeline", "closed-form")),
 )}
 DEFAULT_LESSON = next(iter(LESSONS))
 
