@@ -17,6 +17,7 @@ import torch
 
 from ..dre.config import BRIDGE_FLOW, DensityRatioConfig
 from ..dre.energy import fit_energy_density, load_digits_dequantized
+from ..dre.energy_model import DIGITS_META, EnergyModel
 from ..dre.mutual_information import SIGN, estimate_mutual_information
 from ..dre.ratio import DensityRatio
 from ..dre.trainer import DensityRatioTrainer
@@ -171,6 +172,8 @@ def add_density_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=float, default=0.2, help="share of the data kept out to score the models")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     p.add_argument("--out", help="also write the density ratio (ratio.pt) here")
+    p.add_argument("--model", help="also write the energy model (base + ratio, e.g. energy.pt) here; "
+                   "draw from it with sample-density")
     _bridge_flags(p)
     add_threads_flag(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -186,6 +189,8 @@ def cmd_density(args: argparse.Namespace) -> int:
                            callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     if args.out:
         r.ratio.save(args.out)
+    if args.model:
+        EnergyModel.of(r, DIGITS_META if args.data == "digits" else None).save(args.model)
     out = {"dim": r.dim, "n_train": r.n_train, "n_test": r.n_test, "seconds": round(r.seconds, 1),
            "nll_nats": r.nll, "bits_per_dim": r.bits_per_dim}
     if args.json:
