@@ -41,3 +41,30 @@ def sample_quality(generated: torch.Tensor, base: torch.Tensor, real: torch.Tens
     return SampleQuality(energy_distance(cut(generated), test, max_points=n),
                          energy_distance(cut(base), test, max_points=n),
                          energy_distance(cut(real), test, max_points=n), n)
+
+
+@dataclass
+class SampleComparison:
+    generated: torch.Tensor       # (n, d) the energy model's samples
+    base: torch.Tensor            # (n, d) the base Gaussian's samples
+    real: torch.Tensor            # (n, d) held-out data
+    quality: SampleQuality
+    ess: float                    # the sampler's SIR effective sample size
+    proposals: int
+    acceptance: float
+    seconds: float
+
+
+def compare_samples(model, train: torch.Tensor, held_out: torch.Tensor, n: int | None = None, config=None,
+                    seed: int = 0) -> SampleComparison:
+    """Draw n samples (default: as many as ``held_out``) of ``model`` (an EnergyModel) and as many of its
+    base, and score both against ``held_out`` beside real training points (:func:`sample_quality`)."""
+    from .sampling import SamplerConfig, base_sampler, sample_model
+
+    n = n or len(held_out)
+    drawn = sample_model(model, n, config or SamplerConfig(seed=seed))
+    mu, A = base_sampler(model.base)
+    base = mu + torch.randn(n, model.dim, generator=torch.Generator().manual_seed(seed + 1)) @ A.T
+    quality = sample_quality(drawn.samples, base, train, held_out, seed=seed)
+    return SampleComparison(drawn.samples, base, torch.as_tensor(held_out, dtype=torch.float32)[:n], quality,
+                            drawn.ess, drawn.proposals, drawn.acceptance, drawn.seconds)
