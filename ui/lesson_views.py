@@ -15,6 +15,7 @@ from .lessons_link import key
 from .lessons_spec import Decoded
 from .literal import literal
 
+PREVIEW = "lessons.preview"      # (problem, results drawn before training) of the lesson on screen
 INTRO = {
     "gaussians": (
         "Between two Gaussians optimal transport is known exactly: the map is affine, T(x) = m₁ + A(x − m₀), and "
@@ -96,11 +97,18 @@ def preview(d: Decoded, problem: Problem | None) -> None:
         st.plotly_chart(fig, width="stretch", key="lesson_preview")
         st.caption(f"True KL(Q‖P) = {d.settings['kl']:g} nats.")
         return
+    cached = st.session_state.get(PREVIEW)
+    if cached is None or cached[0] is not problem:
+        if d.lesson == "straight":
+            shown = [lessons_runs.independent_pairs(problem), lessons_runs.run_result("exact", problem)]
+        else:
+            shown = [lessons_runs.run_result("closed-form", problem)]
+        cached = (problem, shown)
+        st.session_state[PREVIEW] = cached
+    shown = cached[1]
     if d.lesson == "straight":
-        shown = [lessons_runs.independent_pairs(problem), lessons_runs.run_result("exact", problem)]
         st.caption("The two couplings of the same points. Segments join the paired points.")
     else:
-        shown = [lessons_runs.run_result("closed-form", problem)]
         st.caption(f"The exact OT paths. W₂²(P, Q) = {w2_squared(*problem.gaussians):.4g}; the exact discrete cost "
                    f"of the {len(problem.X)} points drawn is {problem.exact_cost:.4g}.")
     _panels(d, problem, shown, "lesson_preview", slider=False)
