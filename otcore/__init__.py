@@ -4,9 +4,9 @@ Streamlit-free; the app, the CLI, the tests and notebooks all use these names.
 """
 from .config import FlowConfig
 from .device import DeviceError, available_devices, resolve_device
-from .dre import (DensityRatio, DensityRatioConfig, DensityRatioError, DensityRatioTrainer, MutualInformation,
-                  estimate_mutual_information, fit_density_ratio, fit_energy_density, fit_one_step_ratio,
-                  gaussian_log_ratio, kernel_log_ratio)
+from .dre import (DensityRatio, DensityRatioConfig, DensityRatioError, DensityRatioTrainer, EnergyModel,
+                  MutualInformation, SamplerConfig, estimate_mutual_information, fit_density_ratio, fit_energy_density,
+                  fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio, sample_model)
 from .evaluate import FlowReport, evaluate
 from .field import VelocityField
 from .fit import fit_flow
@@ -29,5 +29,6 @@ __all__ = [
     "DensityRatio", "DensityRatioConfig", "DensityRatioError", "DensityRatioTrainer", "MutualInformation",
     "estimate_mutual_information", "fit_density_ratio", "fit_energy_density", "fit_one_step_ratio",
     "gaussian_log_ratio", "kernel_log_ratio", "TensorBoardLogger", "metric_scalars",
+    "EnergyModel", "SamplerConfig", "sample_model",
 ]
 __version__ = "0.1.0"
