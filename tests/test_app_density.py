@@ -43,7 +43,7 @@ def charts(at):
 
 def wait_for(at, key):
     job = at.session_state[f"job:{key}"]
-    assert job.wait(120), "the background job did not finish"
+    assert job.wait(300), "the background job did not finish"
     return job
 
 

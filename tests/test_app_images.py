@@ -50,7 +50,7 @@ def test_builtin_digits_train_and_scrub(at):
 
     at.button(key="img_btn_start").click().run()
     job = at.session_state["job:images"]
-    assert job.wait(120), "training did not end"
+    assert job.wait(300), "training did not end"
     assert job.status == "finished", job.error
     stages = [m.stage for m in job.history]
     assert stages.count("autoencoder") == 40 and stages.count("warm-start") == 30

@@ -189,3 +189,25 @@ def test_many_jobs_starting_and_stopping_at_once_neither_deadlock_nor_leak_slots
     for j in jobs:
         j.reset()
     assert pool.counts() == (0, 0)
+
+
+def test_a_resumed_job_sets_torch_threads_in_its_new_worker_thread(monkeypatch):
+    """runner.start's steps configure torch's threads in each worker thread that pulls them."""
+    from ui import runner
+
+    seen = []
+    monkeypatch.setattr(runner.threads, "configure", lambda jobs=1: seen.append(threading.current_thread().name))
+    monkeypatch.setattr(runner.sessions, "watcher", lambda: (lambda: None))
+    job = Job("t", pools.Pool(cap=1))
+
+    def steps(ctx):
+        for i in range(400):
+            time.sleep(0.002)
+            yield {"loss": 1.0, "step": i + 1}
+
+    runner.start(job, steps)
+    wait_for(lambda: job.steps >= 3)
+    job.stop(wait=5)
+    job.resume()
+    assert job.wait(20) and job.status == FINISHED and job.steps == 400
+    assert len(seen) == 2                        # the first worker thread, then the resumed one

@@ -52,7 +52,10 @@ def test_a_stopped_run_leaves_a_checkpoint_in_its_folder(runs):
         assert not (folder / runfolder.FLOW).exists()
         assert any(folder.name in c.value for c in at.caption)
         assert not any("Resume an unfinished run" in e.label for e in at.expander)   # its own Resume button
-        other = train_page()                                                         # another tab sees it
+        other = train_page()
+        assert not any("Resume an unfinished run" in e.label for e in other.expander)  # held by a live session
+        job._alive = lambda: False                                                     # that session ends
+        other.run()
         assert any("Resume an unfinished run (1 found" in e.label for e in other.expander)
     finally:
         job.reset()

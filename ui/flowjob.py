@@ -73,10 +73,11 @@ def resume_folder(folder: Path, device: str = "cpu") -> jobs.Job:
 
 
 def unfinished() -> list[runfolder.RunInfo]:
-    """Run folders with a checkpoint but no flow, except those training right now and this
-    session's own run (its Resume button continues it)."""
+    """Run folders with a checkpoint but no flow, except those a live session holds (training, or
+    stopped where its own Resume button continues it). A run whose session has ended is offered."""
     with _jobs_lock:
-        busy = {f for f, j in _jobs.items() if j.running and j.context.get("folder") == f}
+        held = [(f, j) for f, j in _jobs.items() if j.context.get("folder") == f]
+    busy = {f for f, j in held if j.running or (j.can_resume and j._session_alive() is not False)}
     own = jobs.peek_job(state.FLOW_JOB)
     if own is not None and own.context.get("folder") is not None:
         busy.add(own.context["folder"])

@@ -87,6 +87,11 @@ class Pool:
         with self._lock:
             return self._queue.index(job) + 1 if job in self._queue else None
 
+    def jobs(self) -> list[Any]:
+        """The jobs running, then those waiting."""
+        with self._lock:
+            return self._running + self._queue
+
     def counts(self) -> tuple[int, int]:
         """(jobs running, jobs waiting)."""
         with self._lock:

@@ -19,6 +19,7 @@ generator of ``context`` that chains :func:`drive` calls, and draw :func:`contro
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Generator, Iterable, Iterator
 
 import streamlit as st
@@ -54,11 +55,29 @@ def drive(run: Any, context: dict, key: str) -> Generator[Any, None, Any]:
 def start(job: Job, steps: Steps, context: dict | None = None, *,
           save: jobs.Save | None = None, save_every: float = 30.0) -> None:
     """(Re)start ``job`` on ``steps(job.context)`` for this browser session."""
-    def factory() -> Iterator[Any]:
-        threads.configure(jobs=job.pool.counts()[0])   # in the worker thread: OpenMP settings are per thread
-        return steps(job.context)
+    job.start(lambda: _in_each_thread(steps(job.context), job), context=context, alive=sessions.watcher(),
+              save=save, save_every=save_every)
 
-    job.start(factory, context=context, alive=sessions.watcher(), save=save, save_every=save_every)
+
+def _in_each_thread(steps: Iterator[Any], job: Job) -> Iterator[Any]:
+    """``steps``, with torch's thread count set in whichever worker thread pulls them (OpenMP keeps
+    it per thread, and a resumed job runs in a new thread)."""
+    worker = None
+    try:
+        while True:
+            if threading.current_thread() is not worker:
+                worker = threading.current_thread()
+                threads.configure(jobs=job.pool.counts()[0])
+            try:
+                item = next(steps)
+            except StopIteration:
+                return
+            yield item
+    except GeneratorExit:
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()
+        raise
 
 
 def controls(job: Job, prefix: str, on_start: Callable[[], Any], *, ready: bool = True,
