@@ -22,7 +22,8 @@ INTRO = {
         "each particle moves on a straight line at constant speed (McCann's interpolation). The learned flow on the "
         "left should trace the same paths as the closed form on the right. Its **cost** is the mean kinetic energy "
         "of the particles' paths; for the optimal flow it equals W₂²(P, Q), so *cost / W₂² = 1* means the flow "
-        "found the cheapest way, and above 1 it is paying for detours.",
+        "found the cheapest way, and above 1 it is paying for detours. The bound holds for a flow that "
+        "carries P exactly onto Q: one still short of Q (a larger *fit* number) can read below 1.",
         r"W_2^2 = \lVert m_0-m_1\rVert^2 + \operatorname{tr}\!\big(\Sigma_0+\Sigma_1-2(\Sigma_0^{1/2}\Sigma_1"
         r"\Sigma_0^{1/2})^{1/2}\big),\qquad A=\Sigma_0^{-1/2}(\Sigma_0^{1/2}\Sigma_1\Sigma_0^{1/2})^{1/2}\Sigma_0^{-1/2}",
         r"\text{cost} = \frac1k\sum_{i=1}^k\int_0^1\lVert v(x_i(t),t)\rVert^2\,dt \;\ge\; W_2^2"),
