@@ -13,7 +13,10 @@ Parts:
   for every d; nothing about the answer is used) and the one-step classifier on the same held-out
   pairs; signed relative errors;
 * digits: energy-based density of scikit-learn's 8×8 digits (dequantised, 64-D): held-out bits per
-  dimension of the fitted Gaussian alone, Gaussian × one-step ratio, Gaussian × bridge ratio.
+  dimension of the fitted Gaussian alone, Gaussian × one-step ratio, Gaussian × bridge ratio;
+* samples: new digits from that energy model (otcore.dre.sampling) by each sampler against the base's
+  samples and real training digits: energy distance to the held-out digits, SIR's effective sample size,
+  MALA's acceptance, seconds (``--energy-flow-steps/--energy-steps`` size the model; sampler seeds 0-2).
 """
 from __future__ import annotations
 
@@ -26,9 +29,20 @@ import numpy as np
 import torch
 
 import otcore
-from otcore.dre import (DensityRatioConfig, estimate_mutual_information, fit_density_ratio, fit_energy_density,
-                        fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio, load_digits_dequantized)
+from otcore.dre import (DensityRatioConfig, EnergyDensityRun, estimate_mutual_information, fit_density_ratio,
+                        fit_energy_density, fit_one_step_ratio, gaussian_log_ratio, kernel_log_ratio,
+                        load_digits_dequantized)
+from otcore.dre.config import BRIDGE_FLOW
+from otcore.dre.energy_model import DIGITS_META, EnergyModel
 from otcore.dre.maps import errors_against
+from otcore.dre.sample_quality import sample_quality
+from otcore.dre.sampling import SamplerConfig, base_sampler, effective_sample_size, resample, sample_model
+
+#: the samplers compared (name -> config without its seed); "default" is SamplerConfig()'s
+SAMPLERS = {"base p alone": dict(proposals=1, mala_steps=0), "SIR ×64": dict(proposals=64, mala_steps=0),
+            "SIR ×512": dict(proposals=512, mala_steps=0), "MALA 20 from p (default)": {},
+            "MALA 100 from p": dict(mala_steps=100), "SIR ×64 + MALA 20": dict(proposals=64),
+            "SIR ×64 + MALA 100": dict(proposals=64, mala_steps=100)}
 
 
 def gauss_part(log) -> list[str]:
@@ -98,9 +112,72 @@ def digits_part(seeds: list[int], log) -> list[str]:
     return lines
 
 
+def flow_samples(model: EnergyModel, flow, n: int, seed: int) -> dict[str, tuple[torch.Tensor, str, float]]:
+    """Samples through the bridge flow: T(x) for x ~ p (no correction), and x pushed to the last slice
+    s = 1 − 1/M, resampled (SIR ×64) with the one interval left, exp ∫ₛ¹ r. name -> (samples, ESS, seconds)."""
+    mu, A = base_sampler(model.base)
+    gen = torch.Generator().manual_seed(seed)
+    started = time.perf_counter()
+    plain = flow.transport(mu + torch.randn(n, model.dim, generator=gen) @ A.T)
+    t_plain = time.perf_counter() - started
+    s = 1.0 - 1.0 / model.ratio.config.slices
+    started = time.perf_counter()
+    pushed = flow.flow_to(mu + torch.randn(64 * n, model.dim, generator=gen) @ A.T, 0.0, s)
+    log_w = model.ratio.log_ratio(pushed, s, 1.0).double()
+    picked = pushed[resample(log_w, n, gen)]
+    return {"flow T(x), x ~ p (no correction)": (plain, "—", t_plain),
+            f"flow to s = {s:.1f}, SIR ×64 on ∫ₛ¹ r": (picked, f"{effective_sample_size(log_w):.0f} / {64 * n:,}",
+                                                       time.perf_counter() - started)}
+
+
+def samples_rows(model: EnergyModel, flow, train: torch.Tensor, test: torch.Tensor, model_seed: int,
+                 sampler_seeds: list[int], log, samplers: dict = SAMPLERS) -> list[str]:
+    """One row per sampler and sampler seed: energy distance of len(test) samples to ``test``, beside
+    the floor (as many real training digits)."""
+    n, lines = len(test), []
+    for seed in sampler_seeds:
+        floor = sample_quality(train, train, train, test, seed=seed).real
+
+        def row(name: str, x: torch.Tensor, ess: str, distinct: str, acc: str, sec: float) -> None:
+            e = sample_quality(x, x, train, test, seed=seed).generated
+            line = f"| {model_seed} | {seed} | {name} | {e:.3f} | {floor:.3f} | {ess} | {distinct} | {acc} | {sec:.1f} |"
+            lines.append(line)
+            log(line)
+
+        for name, cfg in samplers.items():
+            r = sample_model(model, n, SamplerConfig(seed=seed, **cfg))
+            acc = "—" if r.acceptance != r.acceptance else f"{r.acceptance:.2f}"
+            row(name, r.samples, f"{r.ess:.0f} / {r.proposals:,}", str(r.distinct), acc, r.seconds)
+        if flow is not None:
+            for name, (x, ess, sec) in flow_samples(model, flow, n, seed).items():
+                row(name, x, ess, "—", "—", sec)
+    return lines
+
+
+SAMPLES_HEADER = ["| model seed | sampler seed | sampler | energy distance to held out | real-data floor | "
+                  "ESS / proposals | distinct picks | MALA acceptance | seconds |", "|---|---|---|---|---|---|---|---|---|"]
+
+
+def samples_part(seeds: list[int], flow_steps: int, steps: int, log) -> list[str]:
+    lines = list(SAMPLES_HEADER)
+    for line in lines:
+        log(line)
+    for seed in seeds:
+        x = load_digits_dequantized(seed=seed)
+        run = EnergyDensityRun(x, seed=seed, config=DensityRatioConfig(steps=steps),
+                               flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps))
+        r = run.finish()
+        log(f"(model seed {seed}: {r.bits_per_dim['infinitesimal']:.3f} bits/dim held out, {r.seconds:.0f} s)")
+        lines += samples_rows(EnergyModel.of(r, DIGITS_META), r.flow, run.data, run.test, seed, [0, 1, 2], log)
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", nargs="+", default=["gauss", "mi", "digits"], choices=["gauss", "mi", "digits"])
+    ap.add_argument("--parts", nargs="+", default=["gauss", "mi", "digits", "samples"],
+                    choices=["gauss", "mi", "digits", "samples"])
+    ap.add_argument("--energy-flow-steps", type=int, default=BRIDGE_FLOW.warm_steps, help="samples: bridge flow steps")
+    ap.add_argument("--energy-steps", type=int, default=DensityRatioConfig().steps, help="samples: ratio steps")
     ap.add_argument("--dims", nargs="+", type=int, default=[10, 20, 40, 80], help="MI dimensions (MI = d/4 nats)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--samples", type=int, default=20000, help="joint samples per MI task")
@@ -126,6 +203,9 @@ def main() -> None:
     if "digits" in args.parts:
         log("\n## Energy-based density of the 8×8 digits (held-out 20%, bits per dimension)")
         digits_part(args.seeds, log)
+    if "samples" in args.parts:
+        log(f"\n## Samples of the digits' energy model ({len(SAMPLERS) + 2} samplers, n = held-out size)")
+        samples_part(args.seeds, args.energy_flow_steps, args.energy_steps, log)
     log(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

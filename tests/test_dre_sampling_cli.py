@@ -26,7 +26,7 @@ def test_density_writes_a_model_that_sample_density_draws_from(tmp_path, capsys)
     summary = json.loads(capsys.readouterr().out)
     with np.load(tmp_path / "s.npz", allow_pickle=False) as f:
         x, ess = f["samples"], float(f["ess"])
-    assert x.shape == (50, 2) and np.isfinite(x).all() and 1 <= ess <= 50 * 64 and summary["proposals"] == 3200
+    assert x.shape == (50, 2) and np.isfinite(x).all() and 1 <= ess <= 50 and summary["proposals"] == 50
     assert main(["sample-density", str(tmp_path / "energy.pt"), "--n", "50", "--out", str(tmp_path / "s.npy"),
                  "--mala-steps", "4", "--seed", "1", "--threads", "1"]) == 0
     assert np.array_equal(np.load(tmp_path / "s.npy"), x)          # same seed, same samples

@@ -79,10 +79,11 @@ def show_samples(model, comparison, cols: int = 10) -> None:
     labels = [f"real (held out) · {q.real:.3f}", f"Gaussian base · {q.base:.3f}", f"energy model · {q.generated:.3f}"]
     st.plotly_chart(grid_figure(grid, row_labels=labels, scale=6, pad=2), width="stretch", key="energy_samples")
     page.explain(
-        f"**New digits from the energy model.** {comparison.proposals:,} draws of the Gaussian base are "
-        f"weighted by exp ∫r and resampled (effective sample size {comparison.ess:.0f}), then Langevin steps "
-        f"on log q separate the repeats (acceptance {comparison.acceptance:.0%}). The number beside each row is "
-        f"its energy distance to {q.n} held-out digits (lower is closer); the real row is the floor. This "
+        f"**New digits from the energy model.** Draws of the Gaussian base take Langevin steps (MALA) on "
+        f"log q, the gradient taken through the ratio network, each step accepted or not so that q is kept "
+        f"(acceptance {comparison.acceptance:.0%}); the importance weights exp ∫r of the draws have an "
+        f"effective sample size of {comparison.ess:.0f} of {comparison.proposals:,}. The number beside each row "
+        f"is its energy distance to {q.n} held-out digits (lower is closer); the real row is the floor. This "
         f"model closes {q.gap_closed:.0%} of the base's gap to it.",
         r"w_k\propto e^{\int_0^1 r(x_k,s)\,ds},\ x_k\sim p;\qquad "
         r"x'=x+\tfrac{h}{2}\Sigma\nabla\log q(x)+\sqrt{h}\,\Sigma^{1/2}\xi")

@@ -23,7 +23,7 @@ def add_commands(sub) -> None:
 
 def add_sample_command(subparsers) -> argparse.ArgumentParser:
     """``python -m otcore sample-density energy.pt --n 64 --out samples.npz --png samples.png``."""
-    p = subparsers.add_parser("sample-density", help="draw samples from a saved energy model (SIR + MALA)",
+    p = subparsers.add_parser("sample-density", help="draw samples from a saved energy model (MALA; SIR optional)",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("model", help="an energy model written by `density … --model energy.pt`")
     p.add_argument("--n", type=int, default=64, help="samples to draw")
