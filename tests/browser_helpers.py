@@ -31,6 +31,18 @@ def missing() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """Skip the calling test when Chromium or Playwright is missing; fail instead where the browser
+    tests are required (``OTFLOW_REQUIRE_BROWSER=1``, as in CI)."""
+    import pytest
+
+    why = missing()
+    if why:
+        if os.environ.get("OTFLOW_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here (OTFLOW_REQUIRE_BROWSER=1) but {why}")
+        pytest.skip(why)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,24 +3,19 @@
 Skipped (with the reason) where playwright or chromium is missing, unless OTFLOW_REQUIRE_BROWSER=1
 (CI), where that is a failure. Screenshots of each page go to test-artifacts/browser/.
 """
-import os
 import re
 import time
 
 import pytest
 
-from browser_helpers import launch_chromium, missing, screenshot, streamlit_server
+from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser_page():
-    why = missing()
-    if why:
-        if os.environ.get("OTFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required here (OTFLOW_REQUIRE_BROWSER=1) but {why}")
-        pytest.skip(why)
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):

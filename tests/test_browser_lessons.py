@@ -2,13 +2,12 @@
 reproduces the lesson: its title, its pair and settings in the widgets, its picture, the same link in
 the address bar; one lesson's button then trains and draws its results. Screenshots go to
 test-artifacts/browser/lesson-*.png."""
-import os
 import re
 import urllib.parse
 
 import pytest
 
-from browser_helpers import launch_chromium, missing, screenshot, streamlit_server
+from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
 from ui.lessons_spec import LESSONS, encode
 
 pytestmark = pytest.mark.browser
@@ -18,11 +17,7 @@ TINY = {"gaussians": {"steps": 60}, "straight": {"steps": 40}, "ratio": {"kl": 1
 
 @pytest.fixture(scope="module")
 def browser():
-    why = missing()
-    if why:
-        if os.environ.get("OTFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required here (OTFLOW_REQUIRE_BROWSER=1) but {why}")
-        pytest.skip(why)
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):

@@ -1,24 +1,19 @@
 """Job lifetime in a real browser: closing the tab that trains stops its run (after the grace
 period, here 2 s) with a checkpoint in its run folder, and a new tab is offered to resume it."""
 import json
-import os
 import re
 import time
 
 import pytest
 
-from browser_helpers import launch_chromium, missing, screenshot, streamlit_server
+from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser_env():
-    why = missing()
-    if why:
-        if os.environ.get("OTFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required here (OTFLOW_REQUIRE_BROWSER=1) but {why}")
-        pytest.skip(why)
+    require_browser()
 
 
 def status_of(runs):

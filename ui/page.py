@@ -18,7 +18,7 @@ import streamlit as st
 
 from . import threads
 
-PERSISTENT = ("dist_", "cfg_", "traj_", "img_")
+PERSISTENT = ("dist_", "cfg_", "traj_", "img_", "cmp_")
 TRANSIENT = ("_btn", "btn_", "_up_", "up_", "_download")
 SHADOW = "_widget_shadow"
 
