@@ -2,26 +2,20 @@
 the background; small multiples with one time slider, the table and its CSV appear."""
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from streamlit.testing.v1 import AppTest
+from app_helpers import open_app
 
 import otcore
 from ui.state import make_pair
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/6_Compare.py"
 
 
 @pytest.fixture
 def at(monkeypatch):
-    monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
-    return app
+    return open_app(monkeypatch)
 
 
 def gaussian_pair():

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from app_helpers import wait_for
 import torch
 
 import otcore
@@ -27,13 +28,6 @@ def counter(n, pause=0.002, log=None):
                 log.append(i)
             yield {"loss": 1.0 / (i + 1), "step": i + 1, "total": n}
     return factory
-
-
-def wait_for(cond, timeout=10.0):
-    end = time.time() + timeout
-    while not cond():
-        assert time.time() < end, "timed out"
-        time.sleep(0.005)
 
 
 def test_runs_to_the_end_in_the_background():

@@ -2,15 +2,12 @@
 and its picture; its one button trains in the background and draws the results; the URL follows the
 widgets; a bad link falls back to the defaults with messages."""
 import json
-from pathlib import Path
 
 import pytest
-import torch
-from streamlit.testing.v1 import AppTest
+from app_helpers import open_app
 
 from ui.lessons_spec import LESSONS, encode
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/7_Lessons.py"
 #: tiny step counts: the test checks the lesson's set-up and drawing, not the flows' quality
 TINY = {"gaussians": {"steps": 30}, "straight": {"steps": 30}, "ratio": {"kl": 12.5, "flow_steps": 10, "ratio_steps": 20},
@@ -19,10 +16,7 @@ TINY = {"gaussians": {"steps": 30}, "straight": {"steps": 30}, "ratio": {"kl": 1
 
 @pytest.fixture
 def at(monkeypatch):
-    monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
-    return app
+    return open_app(monkeypatch)
 
 
 def link(name: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from app_helpers import wait_for
 
 from ui import pool as pools
 from ui.jobs import FINISHED, QUEUED, RUNNING, SESSION_GONE, STOPPED, Job
@@ -28,13 +29,6 @@ def counter(n, pause=0.002):
             time.sleep(pause)
             yield {"loss": 1.0, "step": i + 1}
     return factory
-
-
-def wait_for(cond, timeout=10.0):
-    end = time.time() + timeout
-    while not cond():
-        assert time.time() < end, "timed out"
-        time.sleep(0.005)
 
 
 def test_default_cap_leaves_a_core_to_the_server(monkeypatch):
