@@ -3,6 +3,7 @@ folder's flow and samples, and printing a report. Imports no command module."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import MISSING, fields
@@ -104,3 +105,11 @@ def print_table(values: dict, width: int = 16) -> None:
     for key, value in values.items():
         if value is not None:
             print(f"{key:>{width}}: {value:.6g}" if isinstance(value, float) else f"{key:>{width}}: {value}")
+
+
+def print_result(values: dict, as_json: bool, width: int = 16) -> None:
+    """A command's result: indented JSON (``--json``) or :func:`print_table` lines."""
+    if as_json:
+        print(json.dumps(values, indent=2))
+    else:
+        print_table(values, width)

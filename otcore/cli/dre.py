@@ -24,7 +24,7 @@ from ..dre.trainer import DensityRatioTrainer
 from ..files import write_atomic
 from ..gaussians import correlated_pairs
 from ..loading import load_samples
-from .common import Bar, add_config_flags, add_run_flags, add_threads_flag, config_from_args, load_run, print_table
+from .common import Bar, add_config_flags, add_run_flags, add_threads_flag, config_from_args, load_run, print_result
 
 
 def _ratio_config(args: argparse.Namespace) -> DensityRatioConfig:
@@ -101,10 +101,7 @@ def cmd_ratio(args: argparse.Namespace) -> int:
             for row in table:
                 print(",".join(f"{v:.6g}" for v in row))
     if summary:
-        if args.json:
-            print(json.dumps(summary, indent=2))
-        else:
-            print_table(summary, width=26)
+        print_result(summary, args.json, width=26)
     return 0
 
 
@@ -157,10 +154,7 @@ def cmd_mi(args: argparse.Namespace) -> int:
         out["relative_error"] = r.estimate / truth - 1
         if r.one_step is not None:
             out["one_step_relative_error"] = r.one_step / truth - 1
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        print_table(out, width=24)
+    print_result(out, args.json, width=24)
     return 0
 
 

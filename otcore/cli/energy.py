@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from ..dre.energy_model import EnergyModel
 from ..dre.sampling import SamplerConfig, sample_model
 from ..files import write_bytes
 from ..viz.images import image_grid, png_bytes
-from .common import add_config_flags, add_threads_flag, config_from_args, print_table
+from .common import add_config_flags, add_threads_flag, config_from_args, print_result
 
 
 def add_commands(sub) -> None:
@@ -71,8 +70,5 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid[:len(images)] = images
         write_bytes(args.png, png_bytes(image_grid(grid.reshape(rows, cols, *images.shape[1:]))))
         summary["png"] = args.png
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print_table(summary, width=12)
+    print_result(summary, args.json, width=12)
     return 0

@@ -18,7 +18,7 @@ from ..files import read_state, save_state, write_atomic, write_text
 from ..sources import resolve_source
 from ..tblog import LOGGERS, open_logger
 from ..trainer import DIVERGED, Trainer
-from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_table, read_samples
+from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_result, print_table, read_samples
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -135,10 +135,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     flow, P, Q = load_run(args)
     report = evaluate(flow, P, Q)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print_table(report.to_dict())
+    print_result(report.to_dict(), args.json)
     return 0
 
 
