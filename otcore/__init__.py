@@ -19,6 +19,7 @@ from .scaling import Standardizer
 from .tblog import TensorBoardLogger, metric_scalars
 from .toys import sample, toy_names
 from .trainer import StepMetrics, Trainer, TrainingDiverged, Validation
+from .transport_table import TransportTable, transport_table
 
 __all__ = [
     "FlowConfig", "DeviceError", "available_devices", "resolve_device", "FlowReport", "evaluate",
@@ -29,6 +30,6 @@ __all__ = [
     "DensityRatio", "DensityRatioConfig", "DensityRatioError", "DensityRatioTrainer", "MutualInformation",
     "estimate_mutual_information", "fit_density_ratio", "fit_energy_density", "fit_one_step_ratio",
     "gaussian_log_ratio", "kernel_log_ratio", "TensorBoardLogger", "metric_scalars",
-    "EnergyModel", "SamplerConfig", "sample_model",
+    "EnergyModel", "SamplerConfig", "sample_model", "TransportTable", "transport_table",
 ]
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ import time
 import streamlit as st
 import torch
 
+from otcore.transport_table import table_csv, transport_table
 from otcore.viz.export import animation_gif, animation_html
 from otcore.viz.trajectories import trajectory_animation, trajectory_data
 from ui import flowjob, page, state
@@ -130,7 +131,12 @@ with formulas:
 
 st.subheader("Export")
 name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{pair.label_p}_to_{pair.label_q}{'_reverse' if reverse else ''}")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
+c3.download_button(f"⬇ Transport table (CSV, {len(source)} points)", key="btn_download_pairs", on_click="ignore",
+                   data=lambda f=flow, s=source, r=reverse: table_csv(transport_table(f, s, reverse=r)),
+                   file_name=f"{name}_pairs.csv", mime="text/csv",
+                   help=f"every point of {'Q' if reverse else 'P'}, its image {'T⁻¹(y)' if reverse else 'T(x)'}, the "
+                        "kinetic energy of its path and the path's length, as `otflow transport` writes them")
 prepared = st.session_state.get(EXPORT)
 if c1.button("Prepare GIF", key="btn_prepare_gif"):
     with st.spinner("Drawing the frames …"):

@@ -1,4 +1,5 @@
 """Trajectories page (AppTest): the animation of the session's flow, closed-form overlay, exports."""
+import io
 import json
 import time
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import otcore
@@ -65,10 +67,44 @@ def test_animation_with_closed_form_paths_both_directions_and_exports(at):
 
     at.button(key="btn_prepare_gif").click().run()
     assert not at.exception
-    buttons = at.get("download_button")
-    assert len(buttons) == 1 and len(at.get("image")) == 1
+    assert downloads(at) == ["btn_download_pairs", "btn_download_export"] and len(at.get("image")) == 1
     at.button(key="btn_prepare_html").click().run()
-    assert not at.exception and len(at.get("download_button")) == 1
+    assert not at.exception and downloads(at) == ["btn_download_pairs", "btn_download_export"]
+
+
+def downloads(at):
+    """The keys of the page's download buttons, in order."""
+    return [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")]
+
+
+def test_the_transport_table_downloads_every_source_point_with_its_image(at, monkeypatch):
+    tables = {}                       # the button's deferred CSV maker, run here as a click would
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data, mimetype, coordinates, file_name=None, **kw):
+        tables[file_name] = (data, mimetype)
+        return real(self, data, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    pair, flow = gaussian_pair(), untrained_flow()
+    at.session_state["pair"] = pair
+    at.session_state["flow"] = FlowEntry(flow, "uploaded", time.time())
+    at.switch_page("pages/3_Trajectories.py").run()
+    assert not at.exception and "btn_download_pairs" in downloads(at)
+    for direction, cloud, reverse in (("P → Q", pair.P, False), ("Q → P", pair.Q, True)):
+        at.radio(key="traj_direction").set_value(direction).run()
+        assert not at.exception
+        label = next(b.proto.label for b in at.get("download_button") if b.proto.id.endswith("btn_download_pairs"))
+        assert f"{len(cloud)} points" in label
+        make, mime = tables[f"N0_to_N1{'_reverse' if reverse else ''}_pairs.csv"]
+        text = make()
+        header = text.splitlines()[0].split(",")
+        values = torch.from_numpy(np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.float32))
+        assert mime == "text/csv" and len(values) == len(cloud)
+        assert header[:3:2] == (["y_1", "Tinvy_1"] if reverse else ["x_1", "Tx_1"])
+        assert torch.equal(values[:, :2], cloud)
+        assert torch.allclose(values[:, 2:4], flow.transport(cloud, reverse=reverse), atol=1e-5)
+        assert (values[:, 4] >= 0).all() and (values[:, 5] >= 0).all()
 
 
 def test_a_flow_of_another_dimension_is_refused(at):

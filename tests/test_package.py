@@ -45,7 +45,7 @@ def test_the_console_command_is_python_m_otcore(capsys):
         main(["--help"])
     assert stop.value.code == 0
     text = capsys.readouterr().out
-    for command in ("train", "evaluate", "ratio", "mi", "density", "train-images", "translate"):
+    for command in ("train", "evaluate", "transport", "ratio", "mi", "density", "train-images", "translate"):
         assert f"    {command} " in text
     same = subprocess.run([sys.executable, "-m", "otcore", "--help"], capture_output=True, text=True, check=True,
                           cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -1,5 +1,5 @@
-"""Command line: ``otflow`` (or ``python -m otcore``) ``train | evaluate | ratio | mi | density |
-sample-density | train-images | translate`` (``--help`` on each).
+"""Command line: ``otflow`` (or ``python -m otcore``) ``train | evaluate | transport | ratio | mi |
+density | sample-density | train-images | translate`` (``--help`` on each).
 
 One module per command group, each with ``add_commands(subparsers)``; ``common`` holds what they
 share and imports none of them, so no module of this package imports a module that imports it."""
@@ -9,9 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import dre, energy, flow, images
+from . import dre, energy, flow, images, transport
 
-GROUPS = (flow, dre, energy, images)
+GROUPS = (flow, transport, dre, energy, images)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -85,11 +85,17 @@ def read_samples(run: Path) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.as_tensor(data["P"]), torch.as_tensor(data["Q"])
 
 
+def load_flow(run: str | Path) -> OTFlow:
+    """The flow of a run folder (its flow.pt) or of a flow file."""
+    run = Path(run)
+    return OTFlow.load(run / "flow.pt" if run.is_dir() else run)
+
+
 def load_run(args: argparse.Namespace) -> tuple[OTFlow, torch.Tensor, torch.Tensor]:
     """The flow of ``args.run`` (a run folder or a flow.pt) and its P, Q: from ``--source/--target``
     when given, else the run folder's samples.npz."""
     run = Path(args.run)
-    flow = OTFlow.load(run / "flow.pt" if run.is_dir() else run)
+    flow = load_flow(run)
     if args.source and args.target:
         P = resolve_source(args.source, args.n, args.data_seed).samples
         Q = resolve_source(args.target, args.n, args.data_seed + 1).samples
