@@ -8,6 +8,8 @@ The layout is the CLI's (``python -m otcore train --out RUN``), so either side c
     RUN/status.json     stage and step of that checkpoint (read without loading it)
     RUN/app.json        labels of P and Q (runs started in the app)
     RUN/flow.pt         the trained flow: present once the run has finished
+    RUN/live.json       the steps so far, while the CLI trains (``otcore.livelog``)
+    RUN/job.json …      a run started as a job by the app (``ui.cli_job``)
 
 A folder with a checkpoint and samples but no flow is *unfinished*: :func:`unfinished` lists
 them, :func:`load` reads one back for ``Trainer.resume``. Every write goes through
@@ -122,6 +124,16 @@ def load(folder: str | Path) -> Resumable:
     for name in (CHECKPOINT, SAMPLES):
         if not (folder / name).is_file():
             raise RunFolderError(f"the run folder {folder.name} has no {name}: it cannot be resumed")
+    P, Q = samples(folder)
+    checkpoint = read_state(folder / CHECKPOINT, RunFolderError, "a training checkpoint")
+    if not isinstance(checkpoint, dict):
+        raise RunFolderError(f"the checkpoint of run {folder.name} is not a training checkpoint")
+    return Resumable(P, Q, checkpoint, _json(folder / INFO))
+
+
+def samples(folder: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """P and Q of a run folder (read without pickles; RunFolderError when they cannot be read)."""
+    folder = Path(folder)
     try:
         with np.load(folder / SAMPLES, allow_pickle=False) as data:
             P, Q = torch.as_tensor(data["P"], dtype=torch.float32), torch.as_tensor(data["Q"], dtype=torch.float32)
@@ -129,10 +141,17 @@ def load(folder: str | Path) -> Resumable:
         raise RunFolderError(f"the samples of run {folder.name} cannot be read ({type(err).__name__})") from None
     if P.ndim != 2 or Q.ndim != 2 or P.shape[1] != Q.shape[1]:
         raise RunFolderError(f"the samples of run {folder.name} are not two (n, d) arrays of the same d")
-    checkpoint = read_state(folder / CHECKPOINT, RunFolderError, "a training checkpoint")
-    if not isinstance(checkpoint, dict):
-        raise RunFolderError(f"the checkpoint of run {folder.name} is not a training checkpoint")
-    return Resumable(P, Q, checkpoint, _json(folder / INFO))
+    return P, Q
+
+
+def read_info(folder: str | Path) -> dict[str, Any]:
+    """The labels a run folder's app.json holds ({} when it has none)."""
+    return _json(Path(folder) / INFO)
+
+
+def run_title(folder: str | Path) -> str:
+    """The run's title: "P → Q" from its labels, else the folder's name."""
+    return _title(read_info(folder)) or Path(folder).name
 
 
 def _title(info: dict) -> str | None:

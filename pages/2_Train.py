@@ -1,4 +1,4 @@
-"""Train the flow in the background with a live loss chart; save and reopen flows."""
+"""Train the flow in the background (or as a job process of its own) with a live loss chart; save and reopen flows."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ import streamlit as st
 import otcore
 from otcore.files import reserve_path
 from otcore.viz.training import validation_figure
-from ui import config_form, flowjob, jobs, live, page, runner, state
+from ui import config_form, flowjob, job_panel, jobs, live, page, runner, state
 from ui.literal import literal
 
 page.setup("Train")
@@ -34,7 +34,8 @@ def resume_offer() -> None:
         if st.button("Resume this run", key="train_btn_resume_folder", disabled=busy,
                      help="trains in this session's Train job (Stop the current run first)"):
             try:
-                flowjob.resume_folder(Path(chosen), st.session_state.get("cfg_device", "cpu"))
+                flowjob.resume_folder(Path(chosen), st.session_state.get("cfg_device", "cpu"),
+                                      st.session_state.get("cfg_tensorboard", False))
             except ValueError as err:
                 st.session_state["train_resume_error"] = literal(str(err))
             st.rerun()
@@ -94,6 +95,9 @@ if pair is None:
         st.rerun()
     if c2.button("Choose distributions", key="btn_to_dist"):
         st.switch_page("pages/1_Distributions.py")
+    if job_panel.has_jobs():
+        st.subheader("Jobs in runs/")
+        job_panel.follow(None)
     st.stop()
 
 job = flowjob.job()
@@ -108,15 +112,22 @@ with left:
     if cfg_error:
         st.error(cfg_error)
     device = config_form.device_widget()
-    runner.controls(job, "train", lambda: flowjob.start(pair, cfg, device), ready=cfg is not None,
-                    forget=(state.FLOW_SNAPSHOT_KEY,))
-    if job.context.get("folder") is not None:
+    mode, procs, tensorboard = job_panel.run_widgets(device)
+    if mode == job_panel.JOB:
+        job_panel.start_button(pair, cfg, device, procs, tensorboard)
+    else:
+        runner.controls(job, "train", lambda: flowjob.start(pair, cfg, device, tensorboard), ready=cfg is not None,
+                        forget=(state.FLOW_SNAPSHOT_KEY,))
+    if mode == job_panel.SESSION and job.context.get("folder") is not None:
         st.caption(f"Run folder: {literal(job.context['folder'].name)} (checkpointed every "
                    f"{flowjob.CHECKPOINT_EVERY_S:.0f} s and when stopped).")
 
 with right:
     st.subheader("Training")
-    live.live_panel(job, panel)
+    if mode == job_panel.JOB:
+        job_panel.follow(pair)
+    else:
+        live.live_panel(job, panel)
 
 st.divider()
 text, formulas = st.columns([3, 2], gap="large")

@@ -1,7 +1,8 @@
 """The flow-training job of the Train page (and the demo): an ``otcore.Trainer`` run through
 ``ui.runner`` under the key ``ui.state.FLOW_JOB``, checkpointed to its run folder.
 
-Its context holds 'trainer', 'pair_id', 'config', 'device' and 'folder'. Every run gets a folder
+Its context holds 'trainer', 'pair_id', 'config', 'device', 'folder' and 'tensorboard' (whether
+its steps also go to TensorBoard event files in the folder, ``otcore.tblog``). Every run gets a folder
 under :func:`runs_dir` (``otcore.runfolder``); the job writes a checkpoint there every
 :data:`CHECKPOINT_EVERY_S` seconds and when it stops (by Stop, or because its browser session
 ended), and the flow when it finishes. After a server restart :func:`unfinished` lists the folders
@@ -20,8 +21,9 @@ import torch
 
 import otcore
 from otcore import runfolder
+from otcore.tblog import open_logger
 
-from . import jobs, page, runner, state, threads
+from . import cli_job, jobs, page, runner, state, threads
 
 #: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
 DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
@@ -48,16 +50,18 @@ def trainer_of(job: jobs.Job) -> otcore.Trainer | None:
     return job.context.get("trainer")
 
 
-def start(pair: state.Pair, config: otcore.FlowConfig, device: str = "cpu") -> jobs.Job:
-    """(Re)start training a flow for ``pair`` in the background, in a new run folder."""
+def start(pair: state.Pair, config: otcore.FlowConfig, device: str = "cpu", tensorboard: bool = False) -> jobs.Job:
+    """(Re)start training a flow for ``pair`` in the background, in a new run folder (with
+    TensorBoard event files there when ``tensorboard``)."""
     folder = runfolder.create(runs_dir(), f"{pair.label_p}_to_{pair.label_q}", pair.P, pair.Q, config,
                               {"label_p": pair.label_p, "label_q": pair.label_q, "desc_p": pair.desc_p,
                                "desc_q": pair.desc_q, "device": device})
     return _launch(lambda: otcore.Trainer(pair.P, pair.Q, config, device=device),
-                   {"pair_id": pair.id, "config": config, "device": device, "folder": folder})
+                   {"pair_id": pair.id, "config": config, "device": device, "folder": folder,
+                    "tensorboard": tensorboard})
 
 
-def resume_folder(folder: Path, device: str = "cpu") -> jobs.Job:
+def resume_folder(folder: Path, device: str = "cpu", tensorboard: bool = False) -> jobs.Job:
     """Continue the unfinished run in ``folder`` (its own samples become the session's pair).
     Raises ``otcore.runfolder.RunFolderError`` (or ValueError) when it cannot be read."""
     found = runfolder.load(folder)
@@ -69,19 +73,20 @@ def resume_folder(folder: Path, device: str = "cpu") -> jobs.Job:
     show_config(config, device)
     return _launch(lambda: otcore.Trainer.resume(found.P, found.Q, found.checkpoint, device=device),
                    {"pair_id": pair.id, "config": config, "device": device, "folder": Path(folder),
-                    "resumed_from": int(found.checkpoint.get("global_step", 0))})
+                    "resumed_from": int(found.checkpoint.get("global_step", 0)), "tensorboard": tensorboard})
 
 
 def unfinished() -> list[runfolder.RunInfo]:
     """Run folders with a checkpoint but no flow, except those a live session holds (training, or
-    stopped where its own Resume button continues it). A run whose session has ended is offered."""
+    stopped where its own Resume button continues it) and jobs whose process runs (``ui.cli_job``).
+    A run whose session has ended is offered."""
     with _jobs_lock:
         held = [(f, j) for f, j in _jobs.items() if j.context.get("folder") == f]
     busy = {f for f, j in held if j.running or (j.can_resume and j._session_alive() is not False)}
     own = jobs.peek_job(state.FLOW_JOB)
     if own is not None and own.context.get("folder") is not None:
         busy.add(own.context["folder"])
-    return runfolder.unfinished(runs_dir(), exclude=busy)
+    return runfolder.unfinished(runs_dir(), exclude=busy | cli_job.running_folders(runs_dir()))
 
 
 def _launch(make, context: dict) -> jobs.Job:
@@ -89,12 +94,26 @@ def _launch(make, context: dict) -> jobs.Job:
     context["folder"] = Path(context["folder"]).resolve()
 
     def steps(ctx: dict) -> Iterator[otcore.StepMetrics]:
-        yield from runner.drive(make(), ctx, "trainer")
+        with open_logger("tensorboard" if ctx.get("tensorboard") else "none", ctx["folder"]) as log:
+            yield from logged(runner.drive(make(), ctx, "trainer"), log)
 
     runner.start(j, steps, context=context, save=save, save_every=CHECKPOINT_EVERY_S)
     with _jobs_lock:
         _jobs[context["folder"]] = j
     return j
+
+
+def logged(steps: Iterator[otcore.StepMetrics], log) -> Iterator[otcore.StepMetrics]:
+    """``steps``, each passed to ``log`` (an ``otcore.tblog`` logger) as it goes; closing this
+    closes ``steps``."""
+    try:
+        for m in steps:
+            log(m)
+            yield m
+    finally:
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()
 
 
 def save(context: dict, status: str) -> None:

@@ -16,7 +16,8 @@ from ..distributed import COUPLINGS, DistContext, DistributedTrainer
 from ..evaluate import evaluate
 from ..files import read_state, save_state, write_atomic, write_text
 from ..sources import resolve_source
-from ..tblog import LOGGERS, open_logger
+from ..livelog import LiveLog
+from ..tblog import LOGGERS, NullLogger, open_logger
 from ..trainer import DIVERGED, Trainer
 from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_result, print_table, read_samples
 
@@ -89,12 +90,14 @@ def _train(args: argparse.Namespace, ctx: DistContext | None) -> int:
     P, Q = trainer.data
     bar = Bar()
     saved = time.perf_counter()
-    with open_logger(args.log if main else "none", args.log_dir or out) as log:
+    with open_logger(args.log if main else "none", args.log_dir or out) as log, \
+            (LiveLog(out) if main else NullLogger()) as live:
         for m in trainer.run():
             if not main:
                 continue
             show_progress(bar, m)
             log(m)
+            live(m)
             if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
                 save_state(trainer.checkpoint(), out / CHECKPOINT)
                 saved = time.perf_counter()
@@ -146,7 +149,7 @@ def add_commands(sub) -> None:
     train.add_argument("--source", help=f"P (t = 0): {DATA_HELP}")
     train.add_argument("--target", help=f"Q (t = 1): {DATA_HELP}")
     train.add_argument("--out", help="run folder to write flow.pt, config.json, run.json, samples.npz, checkpoint.pt, "
-                                     "metrics.json")
+                                     "metrics.json (and live.json while training)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its checkpoint.pt "
                                                        "(a step-counted run ends with the same flow as without the stop)")
     train.add_argument("--checkpoint-every", type=float, default=30.0, metavar="S",

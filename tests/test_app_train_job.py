@@ -1,0 +1,103 @@
+"""Train page (AppTest), *Run as a job*: the run choice and the TensorBoard toggle are there; a job
+started from the page is a process of its own that the page lists, follows and stops; a finished job
+is found again by a fresh session (its tab was closed) and its flow becomes the session's trained flow."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import otcore
+from otcore import runfolder
+from otcore.livelog import LiveLog
+from tests.app_helpers import open_app
+from ui import cli_job
+
+TINY = {"cfg_hidden": 16, "cfg_depth": 2, "cfg_warm_steps": 3000, "cfg_warm_batch": 64, "cfg_refine_steps": 0,
+        "cfg_eval_steps": 8}
+
+
+@pytest.fixture
+def runs(monkeypatch, tmp_path):
+    monkeypatch.setenv("OTFLOW_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def train_page(monkeypatch, settings=None):
+    at = open_app(monkeypatch, timeout=60)
+    for k, v in (settings or {}).items():
+        at.session_state[k] = v
+    at.switch_page("pages/2_Train.py").run()
+    assert not at.exception
+    return at
+
+
+def text(at):
+    return " ".join(e.value for kind in ("caption", "markdown", "success", "info", "error") for e in at.get(kind))
+
+
+def test_a_job_started_on_the_page_is_listed_followed_and_stopped(monkeypatch, runs):
+    at = train_page(monkeypatch, TINY)
+    at.button(key="btn_default_pair").click().run()
+    assert at.radio(key="cfg_run_as").value == "session" and at.toggle(key="cfg_tensorboard").value is False
+    assert at.button(key="train_btn_start") and "cfg_job_procs" not in [n.key for n in at.number_input]
+    at.toggle(key="cfg_tensorboard").set_value(True).run()
+    assert "tensorboard --logdir" in text(at)
+    at.radio(key="cfg_run_as").set_value("job").run()
+    assert not at.exception
+    assert at.number_input(key="cfg_job_procs").value == 1
+    assert "train_btn_start" not in [b.key for b in at.button]                   # the session's controls give way
+    at.button(key="train_btn_job_start").click().run()
+    assert not at.exception
+    [job] = cli_job.list_jobs(runs)
+    try:
+        assert job.info["command"][1:4] == ["-m", "otcore", "train"] and "tensorboard" in job.info["command"]
+        assert job.alive() and runfolder.read_info(job.folder)["label_p"] == "moons"
+        pick = at.selectbox(key="train_job_pick")
+        assert pick.value == str(job.folder) and "moons → 8gaussians" in pick.options[0]
+        assert "Status: **running**" in text(at) and not at.button(key="train_btn_job_stop").disabled
+        assert at.button(key="train_btn_job_use").disabled                       # nothing to use yet
+        at.button(key="train_btn_job_stop").click().run()
+        assert not at.exception and not job.alive()
+        assert "Status: **stopped**" in text(at) and at.button(key="train_btn_job_stop").disabled
+    finally:
+        job.stop(grace=1)
+
+
+def _finished_job(root):
+    """A job folder as the CLI leaves it when it has finished (trained here, in-process, to stay fast)."""
+    P, Q = otcore.sample("moons", 300, seed=0), otcore.sample("8gaussians", 300, seed=1)
+    config = otcore.FlowConfig(hidden=16, depth=2, warm_steps=30, warm_batch=64, refine_steps=0, eval_steps=8)
+    folder = runfolder.create(root, "moons_to_8gaussians", P, Q, config,
+                              {"label_p": "moons", "label_q": "8gaussians", "dim": 2, "job": True})
+    trainer = otcore.Trainer(P, Q, config)
+    with LiveLog(folder) as live:
+        for m in trainer.run():
+            live(m)
+    trainer.flow.save(folder / runfolder.FLOW)
+    report = otcore.evaluate(trainer.flow, P, Q).to_dict()
+    (folder / cli_job.METRICS).write_text(json.dumps({"stage": trainer.stage, "report": report}))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (folder / cli_job.JOB).write_text(json.dumps({"pid": dead.pid, "folder": str(folder), "started": 1e9,
+                                                  "procs": 1, "device": "cpu"}))
+    return folder, trainer.flow, report
+
+
+def test_a_fresh_session_finds_a_finished_job_and_uses_its_flow(monkeypatch, runs):
+    folder, flow, report = _finished_job(runs)
+    at = train_page(monkeypatch)                          # a new tab: no pair chosen, nothing trained
+    assert any("No distributions" in i.value for i in at.info)
+    assert at.selectbox(key="train_job_pick").value == str(folder.resolve())
+    assert "Status: **finished**" in text(at)
+    assert any(m.label == "Transport cost" and m.value == f"{report['transport_cost']:.4g}" for m in at.metric)
+    at.button(key="train_btn_job_use").click().run()
+    assert not at.exception
+    pair, entry = at.session_state["pair"], at.session_state["flow"]
+    assert pair.title == "moons → 8gaussians" and entry.source == "trained" and entry.flow.meta["pair_id"] == pair.id
+    torch.testing.assert_close(pair.P, runfolder.samples(folder)[0])
+    x = otcore.sample("moons", 100, seed=5)
+    torch.testing.assert_close(entry.flow.transport(x), flow.transport(x), rtol=0, atol=0)
+    at.switch_page("pages/3_Trajectories.py").run()
+    assert not at.exception and not any("no flow yet" in i.value for i in at.info)

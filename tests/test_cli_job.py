@@ -1,0 +1,128 @@
+"""Jobs in processes of their own (ui.cli_job): a real `python -m otcore train` process trains a tiny
+2-D flow into its run folder, its steps are read live and its finished flow loads; Stop ends the
+whole process group; a job's status follows from what its folder holds."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import otcore
+from ui import cli_job
+from ui.jobs import DIVERGED, FAILED, FINISHED, RUNNING, STOPPED
+
+TINY = otcore.FlowConfig(hidden=16, depth=2, warm_steps=40, warm_batch=64, refine_steps=0, eval_steps=8)
+LABELS = {"label_p": "moons", "label_q": "8gaussians", "dim": 2}
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return otcore.sample("moons", 300, seed=0), otcore.sample("8gaussians", 300, seed=1)
+
+
+def _wait(cond, timeout):
+    end = time.time() + timeout
+    while not cond():
+        assert time.time() < end, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_job_trains_in_its_own_process_and_its_flow_loads(tmp_path, pair):
+    run = cli_job.launch(tmp_path, *pair, TINY, labels=LABELS)
+    assert run.status() == RUNNING and os.getpgid(run.info["pid"]) == run.info["pid"] != os.getpgid(0)
+    _wait(lambda: not run.alive(), 120)
+    snap = run.snapshot()
+    assert snap.status == FINISHED, run.log_tail()
+    assert [r["global_step"] for r in snap.rows] == list(range(1, TINY.warm_steps + 1))   # every step, in order
+    assert snap.steps == TINY.warm_steps and all(r["stage"] == "warm-start" for r in snap.rows)
+    assert all(isinstance(r["flow_matching"], float) for r in snap.rows)
+    report = run.report()
+    flow = run.flow()
+    P, Q = run.samples()
+    torch.testing.assert_close(P, pair[0]) and torch.testing.assert_close(Q, pair[1])
+    assert flow.dim == 2 and flow.meta["trained_steps"] == TINY.warm_steps
+    assert otcore.evaluate(flow, P, Q).transport_cost == pytest.approx(report["transport_cost"], rel=1e-4)
+    assert json.loads((run.folder / cli_job.EXIT).read_text())["returncode"] == 0
+    assert "wrote" in run.log_tail() and cli_job.list_jobs(tmp_path)[0].folder == run.folder
+
+
+def _gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[-1].split()[0] == "Z"    # ended, not yet reaped
+    except OSError:
+        return True
+
+
+def test_stop_ends_the_whole_process_group_and_the_job_can_resume_only_from_a_checkpoint(tmp_path, pair):
+    fake = tmp_path / "fakepy"                  # stands in for python: starts a child in its group, then waits
+    fake.write_text(f"#!{sys.executable}\nimport pathlib, subprocess, sys, time\n"
+                    "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1])\n"
+                    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                    "(out / 'child.pid').write_text(str(child.pid))\ntime.sleep(60)\n")
+    fake.chmod(0o755)
+    run = cli_job.launch(tmp_path / "runs", *pair, TINY, labels=LABELS, python=str(fake))
+    _wait(lambda: (run.folder / "child.pid").exists(), 20)
+    child = int((run.folder / "child.pid").read_text())
+    assert run.folder in cli_job.running_folders(tmp_path / "runs") and run.status() == RUNNING
+    run.stop(grace=5)
+    _wait(lambda: _gone(child), 5)                                # the signal reached the whole group
+    assert _gone(run.info["pid"])
+    snap = run.snapshot()
+    assert snap.status == STOPPED and not snap.running and "Stop" in snap.note
+    assert run.folder not in cli_job.running_folders(tmp_path / "runs")
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run.resume()                                            # stopped before its first checkpoint
+
+
+def _fake_job(root, pid, **files):
+    folder = root / "run"
+    folder.mkdir()
+    (folder / cli_job.JOB).write_text(json.dumps({"pid": pid, "folder": str(folder), "started": 1.0}))
+    for name, text in files.items():
+        (folder / name.replace("_", ".")).write_text(text)
+    return cli_job.JobRun(folder)
+
+
+@pytest.mark.parametrize("files, status", [
+    ({}, FAILED),
+    ({"stopped_json": "{}"}, STOPPED),
+    ({"flow_pt": "x"}, FINISHED),
+    ({"flow_pt": "x", "metrics_json": json.dumps({"stage": "diverged", "stop_reason": "NaN at step 3"})}, DIVERGED),
+])
+def test_the_status_of_an_ended_job_follows_from_its_folder(tmp_path, files, status):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()                                                 # a pid that no longer runs
+    run = _fake_job(tmp_path, dead.pid, **files)
+    snap = run.snapshot()
+    assert snap.status == status and snap.rows == [] and snap.steps == 0
+    if status == DIVERGED:
+        assert snap.error == "NaN at step 3"
+    if status == FAILED:
+        assert "before writing its flow" in snap.error
+
+
+def test_a_pid_reused_by_another_program_is_not_the_job(tmp_path):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        run = _fake_job(tmp_path, other.pid)
+        assert not run.alive() and run.status() == FAILED
+        run.stop(grace=0.1)                                     # never signals a process that is not the job
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_the_log_tail_keeps_the_last_redraw_of_a_progress_bar(tmp_path):
+    run = _fake_job(tmp_path, 1)
+    (run.folder / cli_job.LOG).write_bytes(b"start\n\rwarm [#  ] 1/3\rwarm [## ] 2/3\rwarm [###] 3/3\n"
+                                           b"error: bad \xff byte\n")
+    assert run.log_tail() == "start\nwarm [###] 3/3\nerror: bad \ufffd byte"
+    assert run.log_tail(lines=1) == "error: bad \ufffd byte"
