@@ -1,18 +1,20 @@
 """Train page (AppTest), *Run as a job*: the run choice and the TensorBoard toggle are there; a job
 started from the page is a process of its own that the page lists, follows and stops; a finished job
-is found again by a fresh session (its tab was closed) and its flow becomes the session's trained flow."""
+is found again by a fresh session (its tab was closed) and its flow becomes the session's trained flow;
+with the toggle on, a run in this session writes every step to TensorBoard event files in its folder."""
 import json
 import subprocess
 import sys
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import otcore
 from otcore import runfolder
 from otcore.livelog import LiveLog
 from tests.app_helpers import open_app
-from ui import cli_job
+from ui import cli_job, state
 
 TINY = {"cfg_hidden": 16, "cfg_depth": 2, "cfg_warm_steps": 3000, "cfg_warm_batch": 64, "cfg_refine_steps": 0,
         "cfg_eval_steps": 8}
@@ -101,3 +103,17 @@ def test_a_fresh_session_finds_a_finished_job_and_uses_its_flow(monkeypatch, run
     torch.testing.assert_close(entry.flow.transport(x), flow.transport(x), rtol=0, atol=0)
     at.switch_page("pages/3_Trajectories.py").run()
     assert not at.exception and not any("no flow yet" in i.value for i in at.info)
+
+
+def test_the_tensorboard_toggle_logs_a_run_in_this_session_into_its_folder(monkeypatch, runs):
+    at = train_page(monkeypatch, {**TINY, "cfg_warm_steps": 30, "cfg_tensorboard": True, "pair": state.default_pair(300)})
+    at.button(key="train_btn_start").click().run()
+    job = at.session_state["job:train"]
+    assert job.wait(60) and job.status == "finished", job.error
+    events = EventAccumulator(str(job.context["folder"]), size_guidance={"scalars": 0})
+    events.Reload()
+    logged = [(e.step, e.value) for e in events.Scalars("warm-start/flow_matching")]
+    expected = [(m.global_step, m.losses["flow_matching"]) for m in job.history]
+    assert [s for s, _ in logged] == list(range(1, 31)) == [s for s, _ in expected]
+    assert [v for _, v in logged] == pytest.approx([v for _, v in expected], rel=1e-6)
+    job.reset()
