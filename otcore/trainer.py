@@ -27,7 +27,7 @@ from .validation import VALIDATION_POINTS, KeepBest, Validation, Validator
 from .warmstart import WarmStart
 
 WARM, REFINE, DONE, DIVERGED = "warm-start", "refine", "done", "diverged"
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 2
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 3
 __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATION_POINTS",
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
@@ -340,7 +340,7 @@ class Trainer:
         v = out.validation
         if name == REFINE:
             v.kl_pq, v.kl_qp = stage.kl_estimates(out.pushed, out.pulled)
-        self.keeper.consider(v, stage.kept)
+        self.keeper.consider(v, stage.kept, refining=name == REFINE)
         self._latest = v
         self.validations.append((name, self._clocks[name].steps, v))
         return v
