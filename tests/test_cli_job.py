@@ -1,16 +1,21 @@
 """Jobs in processes of their own (ui.cli_job): a real `python -m otcore train` process trains a tiny
 2-D flow into its run folder, its steps are read live and its finished flow loads; Stop ends the
-whole process group; a job's status follows from what its folder holds."""
+whole process group; a stopped job resumes as a job to the flow of an uninterrupted run; a job's
+status follows from what its folder holds."""
 import json
 import os
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
 import otcore
+from otcore import runfolder
+from otcore.files import save_state
+from otcore.livelog import LiveLog
 from ui import cli_job
 from ui.jobs import DIVERGED, FAILED, FINISHED, RUNNING, STOPPED
 
@@ -126,3 +131,37 @@ def test_the_log_tail_keeps_the_last_redraw_of_a_progress_bar(tmp_path):
                                            b"error: bad \xff byte\n")
     assert run.log_tail() == "start\nwarm [###] 3/3\nerror: bad \ufffd byte"
     assert run.log_tail(lines=1) == "error: bad \ufffd byte"
+
+
+def test_a_stopped_job_resumes_as_a_job_to_the_flow_of_an_uninterrupted_run(tmp_path, pair):
+    """The folder a job leaves when stopped after its checkpoint at step 12 (its live.json got to 15)."""
+    P, Q = pair
+    folder = runfolder.create(tmp_path, "moons_to_8gaussians", P, Q, TINY, {**LABELS, "job": True}).resolve()
+    for name, x in ((cli_job.SOURCE, P), (cli_job.TARGET, Q)):
+        np.save(folder / name, x.numpy())
+    (folder / "run.json").write_text(json.dumps({"source": str(folder / cli_job.SOURCE), "n": 300, "data_seed": 0,
+                                                 "target": str(folder / cli_job.TARGET)}))
+    trainer = otcore.Trainer(P, Q, TINY)
+    with LiveLog(folder) as live:
+        for m in trainer.run(15):
+            live(m)
+            if m.global_step == 12:
+                save_state(trainer.checkpoint(), folder / runfolder.CHECKPOINT)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (folder / cli_job.JOB).write_text(json.dumps({"pid": dead.pid, "folder": str(folder), "procs": 1, "device": "cpu"}))
+    (folder / cli_job.STOP).write_text("{}")
+    run = cli_job.JobRun(folder)
+    assert run.status() == STOPPED
+
+    run.resume()
+    assert run.status() == RUNNING and "--resume" in run.info["command"]
+    _wait(lambda: not run.alive(), 120)
+    snap = run.snapshot()
+    assert snap.status == FINISHED, run.log_tail()
+    assert [r["global_step"] for r in snap.rows] == list(range(1, TINY.warm_steps + 1))   # none lost or repeated
+    whole = otcore.Trainer(P, Q, TINY)
+    for _ in whole.run():
+        pass
+    x = otcore.sample("moons", 200, seed=7)
+    torch.testing.assert_close(run.flow().transport(x), whole.flow.transport(x), rtol=0, atol=1e-5)

@@ -73,6 +73,9 @@ def test_a_resumed_run_continues_the_file_without_repeating_steps(tmp_path, hist
             live(m)
     steps = [it["global_step"] for it in read_live(tmp_path).items]
     assert steps == [m.global_step for m in history]
+    body = json.loads((tmp_path / LIVE).read_text())
+    written = [it["global_step"] for key in ("steps", "validated") for it in body[key]]
+    assert sorted(written) == steps                                    # the file itself holds each step once
 
 
 @pytest.mark.parametrize("text", ["", "{not json", "[1, 2]", json.dumps({"format": "other", "version": 1}),

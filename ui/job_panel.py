@@ -110,9 +110,11 @@ def follow(pair: state.Pair | None) -> None:
     def _panel() -> None:
         snap = run.snapshot()
         live.training_view(snap, snap.rows, planned=planned, chart_key="train_job_chart")
-        readouts(snap, run.report())
+        report = run.report()
+        readouts(snap, report)
         if any("val_transport_cost" in r for r in snap.rows):
-            st.plotly_chart(validation_figure(snap.rows), key="train_job_validation_chart", width="stretch")
+            exact = report.get("exact_ot_cost") if report else None
+            st.plotly_chart(validation_figure(snap.rows, exact), key="train_job_validation_chart", width="stretch")
         if snap.status == FAILED:
             st.code(run.log_tail() or "(the log is empty)", language=None)
         if status == cli_job.RUNNING and not snap.running:
@@ -154,7 +156,7 @@ def use_flow(run: cli_job.JobRun, pair: state.Pair | None) -> None:
 
 def _label(run: cli_job.JobRun) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)) if run.started else "?"
-    return f"{run.title} · {live.STATUS_TEXT.get(run.status(), run.status())} · {when} · {run.folder.name}"
+    return f"{run.title} · started {when} · {run.folder.name}"      # its status is drawn below (labels do not refresh)
 
 
 def _planned(run: cli_job.JobRun) -> dict[str, int] | None:
