@@ -14,20 +14,16 @@ page.setup("Compare")
 JOB = "compare"
 EPS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0]
 COLUMNS = {"label": "method", "cost": "cost", "cost_ratio": "cost / exact", "fit": "fit", "straightness": "straightness",
-           "inversion_error": "inversion error", "seconds": "seconds", "note": "note"}
+           "inversion_error": "inversion error", "seconds": "seconds"}   # the notes follow the table in full
 
 st.title("Compare methods")
 page.explain(
-    "Up to seven ways to carry P onto Q, run one after another in the background on the current pair. Every "
-    "panel moves **the same particles** of P, and one slider sets the time t in all of them. The learned "
-    "flows follow their ODE; the static maps (exact OT, entropic OT, the Gaussian closed form) move each "
-    "particle on the straight line to its image (McCann's interpolation). Exact OT is drawn as segments "
-    "joining matched pairs. The table compares each method's transport cost with the exact discrete OT "
-    "cost of the same points, its fit to held-out points of Q (energy distance), how straight its paths "
-    "are (1 is straight) and, for flows, how well running the flow backward undoes it.",
+    "Up to seven ways to carry P onto Q, run one after another in the background on the current pair: the "
+    "learned flows (each an ODE velocity field v(x, t)) and the static maps (exact OT, entropic OT, the Gaussian "
+    "closed form). They are drawn side by side on the same particles and scored in one table, first of all by "
+    "their transport cost against the exact discrete OT cost of the same points:",
     r"\frac{\text{cost}}{\text{exact}} = \frac{\frac1k\sum_i \int_0^1 \lVert v(x_i(t), t)\rVert^2\,dt}"
-    r"{\min_{\pi}\sum_{ij}\pi_{ij}\lVert x_i - y_j\rVert^2},\qquad"
-    r"T_\varepsilon(x_i) = \frac{\sum_j \pi^\varepsilon_{ij}\, y_j}{\sum_j \pi^\varepsilon_{ij}}")
+    r"{\min_{\pi}\sum_{ij}\pi_{ij}\lVert x_i - y_j\rVert^2}")
 
 pair = state.get_pair()
 if pair is None:
@@ -43,13 +39,13 @@ if "cmp_methods" in st.session_state:   # a pair without Gaussians drops the clo
     st.session_state["cmp_methods"] = [n for n in st.session_state["cmp_methods"] if n in names]
 st.caption(f"Pair: {literal(pair.title)}" + ("" if pair.gaussians is None else
            " — both sides are Gaussian, so the closed form is offered."))
-c = st.columns([3, 1, 1, 1])
-chosen = c[0].multiselect("Methods", names, key=default("cmp_methods", names), format_func=lambda n: METHODS[n].label)
-seconds = c[1].number_input("Seconds per flow", 1.0, 600.0, step=1.0, key=default("cmp_seconds", 12.0),
+chosen = st.multiselect("Methods", names, key=default("cmp_methods", names), format_func=lambda n: METHODS[n].label)
+c = st.columns(3)   # the methods get a row of their own: every chosen label stays readable
+seconds = c[0].number_input("Seconds per flow", 1.0, 600.0, step=1.0, key=default("cmp_seconds", 12.0),
                             help="time budget of each learned flow (the full pipeline's FlowConfig.budget_s)")
-eps = c[2].select_slider("Entropic ε", EPS, key=default("cmp_eps", 0.05),
+eps = c[1].select_slider("Entropic ε", EPS, key=default("cmp_eps", 0.05),
                          help="the Sinkhorn blur, relative to the mean squared distance between the points")
-particles = c[3].number_input("Particles", 10, 1000, step=10, key=default("cmp_particles", 300))
+particles = c[2].number_input("Particles", 10, 1000, step=10, key=default("cmp_particles", 300))
 flows = sum(METHODS[n].kind == "flow" for n in chosen)
 st.caption(f"{flows} learned flow(s) × {seconds:.0f} s, plus a few seconds for the static maps and the measures.")
 
@@ -76,6 +72,16 @@ def results_now() -> list:
 
 
 def table(results: list, key: str = "cmp_download") -> None:
+    page.explain(
+        "**The table.** *cost* is the mean squared distance each method moves the points (for a flow, its "
+        "kinetic energy), *cost / exact* divides it by the exact discrete OT cost of the same points; *fit* is "
+        "the energy distance between the particles at t = 1 and held-out points of Q (0: Q reached); "
+        "*straightness* is path length over the end-to-end distance (1: straight); *inversion error* is how far "
+        "running a flow backward lands from where it started. A cost well below exact OT's means the method "
+        "falls short of Q: the entropic map's barycentres pull the points towards each other, and its fit shows it.",
+        r"\text{fit} = 2\,\mathbb{E}\lVert X_1 - Y\rVert - \mathbb{E}\lVert X_1 - X_1'\rVert"
+        r" - \mathbb{E}\lVert Y - Y'\rVert,\qquad \text{straightness} = \frac1k\sum_i "
+        r"\frac{\int_0^1 \lVert \dot x_i(t)\rVert\,dt}{\lVert x_i(1) - x_i(0)\rVert}")
     rows = table_rows(results)
     shown = [{COLUMNS[k]: row[k] for k in COLUMNS} for row in rows]
     for r, row in zip(results, shown):   # one type per column: the inversion error as text
@@ -119,6 +125,14 @@ fig = compare_figure(results, frame, view=view, background={"P (t = 0)": problem
 st.plotly_chart(fig, key="cmp_chart", width="stretch")
 if view.note():
     st.caption(view.note())
+page.explain(
+    "**The panels.** Every panel moves **the same particles** of P (dark dots), and the slider sets the time t "
+    "in all of them; grey lines are their whole paths, P and Q are drawn faintly behind. The learned flows "
+    "follow their ODE; the static maps move each particle on the straight line to its image T(x) (McCann's "
+    "interpolation). Exact OT's orange segments join matched pairs; entropic OT sends each point to the "
+    "barycentre of its blurred partners.",
+    r"\dot x_t = v(x_t, t)\quad\text{(flows)},\qquad x_t = (1-t)\,x + t\,T(x)\quad\text{(maps)},\qquad "
+    r"T_\varepsilon(x_i) = \frac{\sum_j \pi^\varepsilon_{ij}\, y_j}{\sum_j \pi^\varepsilon_{ij}}")
 if not job.running:
     table(results)
 notes = [f"**{r.label}**: {literal(r.note)}" for r in results if r.note]

@@ -70,6 +70,9 @@ def compare_figure(results: Sequence[MethodResult], frame: int, *, view: View | 
                                  marker={"size": 4, "color": COLORS["particles"]}), **at)
     fig.update_yaxes(scaleanchor="x", scaleratio=1, showticklabels=False)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=panel_height * rows + 60, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.02}, title={"text": f"t = {t:.2f}", "x": 0.5})
+    # the top margin holds the figure's title above the panels' own titles (which sit just above each panel)
+    fig.update_layout(height=panel_height * rows + 90, margin={"l": 10, "r": 10, "t": 70, "b": 10},
+                      legend={"orientation": "h", "y": -0.02},
+                      title={"text": f"t = {t:.2f}", "x": 0.5, "y": 1, "yref": "container", "yanchor": "top",
+                             "pad": {"t": 10}})
     return fig
