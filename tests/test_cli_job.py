@@ -65,20 +65,30 @@ def _gone(pid):
         return True
 
 
+SLEEP = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN) if sys.argv[1:2] == ['--out'] else 0; " \
+        "time.sleep(60)"
+
+
 def test_stop_ends_the_whole_process_group_and_the_job_can_resume_only_from_a_checkpoint(tmp_path, pair):
-    fake = tmp_path / "fakepy"                  # stands in for python: starts a child in its group, then waits
-    fake.write_text(f"#!{sys.executable}\nimport pathlib, subprocess, sys, time\n"
-                    "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1])\n"
-                    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-                    "(out / 'child.pid').write_text(str(child.pid))\ntime.sleep(60)\n")
+    fake = tmp_path / "fakepy"       # stands in for python: a child in its group, a torchrun-like worker in a
+    fake.write_text(                 # session of its own that ignores SIGTERM, then waits
+        f"#!{sys.executable}\nimport pathlib, subprocess, sys, time\n"
+        "out = sys.argv[sys.argv.index('--out') + 1]\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {SLEEP!r}])\n"
+        f"worker = subprocess.Popen([sys.executable, '-c', {SLEEP!r}, '--out', out], start_new_session=True)\n"
+        "pathlib.Path(out, 'pids').write_text(f'{child.pid} {worker.pid}')\ntime.sleep(60)\n")
     fake.chmod(0o755)
     run = cli_job.launch(tmp_path / "runs", *pair, TINY, labels=LABELS, python=str(fake))
-    _wait(lambda: (run.folder / "child.pid").exists(), 20)
-    child = int((run.folder / "child.pid").read_text())
+    bystander = subprocess.Popen([sys.executable, "-c", SLEEP, str(run.folder / "job.log")])   # names the folder
+    _wait(lambda: (run.folder / "pids").exists(), 20)
+    child, worker = map(int, (run.folder / "pids").read_text().split())
     assert run.folder in cli_job.running_folders(tmp_path / "runs") and run.status() == RUNNING
-    run.stop(grace=5)
-    _wait(lambda: _gone(child), 5)                                # the signal reached the whole group
+    run.stop(grace=1)
+    _wait(lambda: _gone(child) and _gone(worker), 5)              # the group, and the worker that ignored SIGTERM
     assert _gone(run.info["pid"])
+    assert bystander.poll() is None                              # a program that only names the folder is left alone
+    bystander.kill()
+    bystander.wait()
     snap = run.snapshot()
     assert snap.status == STOPPED and not snap.running and "Stop" in snap.note
     assert run.folder not in cli_job.running_folders(tmp_path / "runs")

@@ -11,9 +11,9 @@ writes as it trains, plus what the app adds::
     RUN/live.json          the steps so far (``otcore.livelog``); metrics.json and flow.pt once done
 
 :func:`launch` starts ``python -m otcore train`` (torchrun for N processes; ``ui.cli_command``)
-with no shell, in a new session: its own process group, which Stop signals as a whole (the CLI
-and every torchrun worker), and which lives on when the browser tab closes or the server
-restarts. Any session lists the jobs under ``runs/`` (:func:`list_jobs`) and follows one
+with no shell, in a new session: its own process group, which Stop signals as a whole (and then
+torchrun's workers, which run in sessions of their own), and which lives on when the browser tab
+closes or the server restarts. Any session lists the jobs under ``runs/`` (:func:`list_jobs`) and follows one
 (:meth:`JobRun.snapshot`). Nothing here imports Streamlit.
 """
 from __future__ import annotations
@@ -93,8 +93,8 @@ class JobRun:
         return value if isinstance(value, int) and value > 0 else 1
 
     def alive(self) -> bool:
-        """Whether its process still runs (this server's own child, or a process whose command
-        line names this folder: a pid reused by another program does not count)."""
+        """Whether its process still runs (this server's own child, or a process that trains into
+        this folder: a pid reused by another program does not count)."""
         with _lock:
             proc = _procs.get(str(self.folder))
         pid = self.info.get("pid")
@@ -143,19 +143,23 @@ class JobRun:
         return "\n".join([line for line in kept if line.strip()][-lines:])
 
     def stop(self, grace: float = STOP_GRACE_S) -> None:
-        """End it: SIGTERM to its process group, SIGKILL after ``grace`` s if anything is left."""
+        """End it: SIGTERM to its process group (the CLI, or torchrun, which stops its workers);
+        after ``grace`` s, SIGKILL to the group and to any process left that names this folder in
+        its command line (torchrun starts each worker in a session of its own)."""
         write_text(self.folder / STOP, json.dumps({"at": time.time()}))
         if not self.alive():
             return
         pgid = int(self.info["pid"])                  # start_new_session: its pid is its group's id
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                return
+            left = _naming(str(self.folder)) if sig == signal.SIGKILL else []
+            for kill, target in ((os.killpg, pgid), *((os.kill, pid) for pid in left)):
+                try:
+                    kill(target, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
             end = time.monotonic() + wait
             while time.monotonic() < end:
-                if not self.alive():
+                if not self.alive() and not _naming(str(self.folder)):
                     return
                 time.sleep(0.05)
 
@@ -234,8 +238,8 @@ def _spawn(folder: Path, cmd: list[str], info: dict) -> dict:
 
 
 def _process_runs(pid: int, folder: str) -> bool:
-    """Whether process ``pid`` runs (not a zombie) with ``folder`` in its command line (where
-    /proc tells; elsewhere, whether the pid exists)."""
+    """Whether process ``pid`` runs (not a zombie) and trains into ``folder`` (where /proc tells;
+    elsewhere, whether the pid exists)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -246,9 +250,33 @@ def _process_runs(pid: int, folder: str) -> bool:
     try:
         if (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z":
             return False
-        return folder.encode() in (proc / "cmdline").read_bytes()
+        return _runs_into((proc / "cmdline").read_bytes(), folder)
     except (OSError, IndexError):
         return not proc.parent.is_dir()              # no /proc here: trust the pid
+
+
+def _runs_into(cmdline: bytes, folder: str) -> bool:
+    """Whether a /proc command line trains into ``folder`` (``--out FOLDER`` or ``--resume FOLDER``;
+    a program that merely names the folder, ``tail -f FOLDER/job.log``, does not)."""
+    args = cmdline.split(b"\0")
+    return any(a in (b"--out", b"--resume") and b == folder.encode() for a, b in zip(args, args[1:]))
+
+
+def _naming(folder: str) -> list[int]:
+    """This user's live processes that train into ``folder`` ([] without /proc)."""
+    found = []
+    try:
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            if entry.stat().st_uid == os.getuid() and _runs_into((entry / "cmdline").read_bytes(), folder) \
+                    and (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
 
 
 def _json(path: Path) -> dict:
