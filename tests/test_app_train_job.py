@@ -45,7 +45,7 @@ def test_a_job_started_on_the_page_is_listed_followed_and_stopped(monkeypatch, r
     assert at.radio(key="cfg_run_as").value == "session" and at.toggle(key="cfg_tensorboard").value is False
     assert at.button(key="train_btn_start") and "cfg_job_procs" not in [n.key for n in at.number_input]
     at.toggle(key="cfg_tensorboard").set_value(True).run()
-    assert "tensorboard --logdir" in text(at)
+    assert [c.value for c in at.code] == [f"tensorboard --logdir {runs}"]
     at.radio(key="cfg_run_as").set_value("job").run()
     assert not at.exception
     assert at.number_input(key="cfg_job_procs").value == 1

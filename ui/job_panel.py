@@ -39,8 +39,8 @@ def run_widgets(device: str) -> tuple[str, int, bool]:
     tensorboard = st.toggle("Log to TensorBoard", key=default("cfg_tensorboard", False),
                             help="also write every metric of every step as TensorBoard event files in the run folder")
     if tensorboard:
-        st.caption(f"Then see the runs with `tensorboard --logdir {literal(str(_shown(flowjob.runs_dir())))}` "
-                   "(pip install tensorboard).")
+        st.caption("The run folder gets TensorBoard event files; see every run with (pip install tensorboard):")
+        st.code(f"tensorboard --logdir {_shown(flowjob.runs_dir())}", language="bash")
     if mode == SESSION:
         running = [j for j in cli_job.list_jobs(flowjob.runs_dir()) if j.alive()]
         if running:
