@@ -190,7 +190,9 @@ if pair is not None:
         stats = {"": ["P", "Q"], "n": [len(pair.P), len(pair.Q)], "d": [pair.dim, pair.dim],
                  "mean (first 2 coords)": [", ".join(f"{v:.2f}" for v in x.mean(0)[:2].tolist()) for x in (pair.P, pair.Q)],
                  "std (overall)": [f"{float(x.std(0).mean()):.2f}" for x in (pair.P, pair.Q)]}
-        st.dataframe(stats, hide_index=True, key="dist_stats")
+        # a static table: two rows need no interactive grid, and st.dataframe's grid costs a fresh
+        # session about a second of browser CPU (bench/app_load.py's Distributions page)
+        st.table(stats, hide_index=True, width="content")
         if pair.gaussians is not None:
             p, q = pair.gaussians
             st.markdown(f"Both sides are Gaussian, so the optimal transport is known in closed form: "

