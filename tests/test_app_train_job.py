@@ -117,3 +117,24 @@ def test_the_tensorboard_toggle_logs_a_run_in_this_session_into_its_folder(monke
     assert [s for s, _ in logged] == list(range(1, 31)) == [s for s, _ in expected]
     assert [v for _, v in logged] == pytest.approx([v for _, v in expected], rel=1e-6)
     job.reset()
+
+
+def test_a_job_waits_for_the_servers_cap(monkeypatch, runs):
+    """With the cap (OTFLOW_MAX_JOBS) taken by a running job, *Start a job* says so and starts nothing."""
+    monkeypatch.setenv("OTFLOW_MAX_JOBS", "1")
+    busy = runs / "busy"
+    busy.mkdir(parents=True)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "--out", str(busy.resolve())])
+    try:
+        (busy / cli_job.JOB).write_text(json.dumps({"pid": proc.pid, "started": 1.0}))
+        assert cli_job.running_folders(runs) == {busy.resolve()}
+        at = train_page(monkeypatch, TINY)
+        at.button(key="btn_default_pair").click().run()
+        at.radio(key="cfg_run_as").set_value("job").run()
+        at.button(key="train_btn_job_start").click().run()
+        assert not at.exception
+        assert any("cap" in w.value and "OTFLOW_MAX_JOBS" in w.value for w in at.warning)
+        assert [j.folder for j in cli_job.list_jobs(runs)] == [busy.resolve()]
+    finally:
+        proc.kill()
+        proc.wait()

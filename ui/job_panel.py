@@ -14,10 +14,11 @@ from otcore import runfolder
 from otcore.threads import usable_cores
 from otcore.viz.training import validation_figure
 
-from . import cli_job, flowjob, live, state
+from . import cli_job, flowjob, live, pool, state
 from .jobs import FAILED, FINISHED, STOPPED
 from .literal import literal
 from .page import default
+from .pool import POOL
 
 SESSION, JOB = "session", "job"
 MODES = {SESSION: "in this session", JOB: "as a job (a process of its own)"}
@@ -52,6 +53,11 @@ def start_button(pair: state.Pair, config: otcore.FlowConfig | None, device: str
                  tensorboard: bool) -> None:
     """*Start a job*: a new run folder and its process; the page then follows it."""
     if st.button("Start a job", key="train_btn_job_start", type="primary", disabled=config is None):
+        busy = len(cli_job.running_folders(flowjob.runs_dir())) + POOL.counts()[0]
+        if busy >= POOL.cap:
+            st.warning(f"{busy} training(s) already run on this server, its cap (`{pool.ENV}` = {POOL.cap}). "
+                       "Stop one, or wait for one to finish, then start the job.")
+            return
         try:
             run = cli_job.launch(flowjob.runs_dir(), pair.P, pair.Q, config, device=device, procs=procs,
                                  tensorboard=tensorboard, labels={"label_p": pair.label_p, "label_q": pair.label_q,
