@@ -64,6 +64,20 @@ def test_beyond_the_cap_jobs_wait_in_order_and_start_by_themselves():
     assert pool.counts() == (0, 0)
 
 
+def test_trainings_outside_the_pool_take_slots_and_a_freed_one_is_seen_when_asked():
+    outside = [1]                                          # one job process runs
+    pool = pools.Pool(cap=2, external=lambda: outside[0])
+    a, b = Job("a", pool), Job("b", pool)
+    a.start(endless())
+    b.start(counter(5))
+    assert (a.status, b.status) == (RUNNING, QUEUED) and b.queue_position == 1
+    outside[0] = 0                                         # the process ended: the next page asking starts b
+    assert b.queue_position is None
+    assert b.wait(10) and b.status == FINISHED and b.steps == 5
+    a.reset()
+    assert pool.counts() == (0, 0)
+
+
 def test_a_queued_job_can_be_stopped_and_resumed_later():
     pool = pools.Pool(cap=1)
     a, b = Job("a", pool), Job("b", pool)

@@ -23,7 +23,7 @@ import otcore
 from otcore import runfolder
 from otcore.tblog import open_logger
 
-from . import cli_job, jobs, page, runner, state, threads
+from . import cli_job, jobs, page, pool, runner, state, threads
 
 #: small and quick: a newcomer sees the flow take shape within a minute on a 2-core CPU
 DEMO_CONFIG = otcore.FlowConfig(hidden=128, warm_batch=256, warm_steps=1500, refine_steps=20,
@@ -40,6 +40,10 @@ _jobs_lock = threading.Lock()
 def runs_dir() -> Path:
     """``$OTFLOW_RUNS_DIR``, else ``runs/`` beside the app."""
     return Path(os.environ.get("OTFLOW_RUNS_DIR") or Path(__file__).resolve().parent.parent / "runs")
+
+
+# job processes under runs/ take the server's training slots too
+pool.POOL.external = lambda: len(cli_job.running_folders(runs_dir()))
 
 
 def job() -> jobs.Job:

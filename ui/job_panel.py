@@ -53,7 +53,7 @@ def start_button(pair: state.Pair, config: otcore.FlowConfig | None, device: str
                  tensorboard: bool) -> None:
     """*Start a job*: a new run folder and its process; the page then follows it."""
     if st.button("Start a job", key="train_btn_job_start", type="primary", disabled=config is None):
-        busy = len(cli_job.running_folders(flowjob.runs_dir())) + POOL.counts()[0]
+        busy = POOL.external() + POOL.counts()[0]
         if busy >= POOL.cap:
             st.warning(f"{busy} training(s) already run on this server, its cap (`{pool.ENV}` = {POOL.cap}). "
                        "Stop one, or wait for one to finish, then start the job.")

@@ -5,6 +5,10 @@ while ``cap`` jobs already run waits in the queue, and starts by itself when a s
 ``$OTFLOW_MAX_JOBS`` when set, else all cores but one (at least 1): training threads then leave a core
 to the web server, so pages keep rendering.
 
+Trainings in processes of their own (the Train page's jobs, ``ui.cli_job``) take slots too: the
+pool asks ``external()`` how many run, and a queued job starts once one of them has ended and a
+page asks again (``queue_position`` polls).
+
 The pool knows jobs only through two methods: ``_begin()`` (start training now; False when the
 job no longer wants to) and ``_wanted()`` (False once its browser session is gone: skipped).
 Locks: the pool never calls a job while holding its own lock, and a job never calls the pool while
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 ENV = "OTFLOW_MAX_JOBS"
 
@@ -44,10 +48,11 @@ class Pool:
 
     ``cap=None`` reads :func:`default_cap` at every decision (so a changed environment applies)."""
 
-    def __init__(self, cap: int | None = None):
+    def __init__(self, cap: int | None = None, external: Callable[[], int] = lambda: 0):
         if cap is not None and cap < 1:
             raise ValueError(f"a pool needs room for at least one job, not {cap}")
         self._cap = cap
+        self.external = external   # trainings that run outside the pool (job processes)
         self._lock = threading.Lock()
         self._running: list[Any] = []
         self._queue: list[Any] = []
@@ -58,10 +63,11 @@ class Pool:
 
     def submit(self, job: Runnable) -> bool:
         """Run ``job`` now when a slot is free (True), else queue it (False)."""
+        outside = self.external()
         with self._lock:
             if job in self._running:
                 return True
-            if len(self._running) < self.cap and not self._queue:
+            if len(self._running) + outside < self.cap and not self._queue:
                 self._running.append(job)
                 go = True
             else:
@@ -83,7 +89,9 @@ class Pool:
         self._fill()
 
     def position(self, job: Runnable) -> int | None:
-        """1 for the next job to start, 2 after it …; None when ``job`` is not waiting."""
+        """1 for the next job to start, 2 after it …; None when ``job`` is not waiting (asking
+        first starts queued jobs that a slot freed outside the pool now leaves room for)."""
+        self._fill()
         with self._lock:
             return self._queue.index(job) + 1 if job in self._queue else None
 
@@ -100,8 +108,9 @@ class Pool:
     def _fill(self) -> None:
         """Start queued jobs while slots are free; jobs nobody wants any more are dropped."""
         while True:
+            outside = self.external() if self._queue else 0
             with self._lock:
-                if not self._queue or len(self._running) >= self.cap:
+                if not self._queue or len(self._running) + outside >= self.cap:
                     return
                 job = self._queue.pop(0)
                 if not job._wanted():
