@@ -109,8 +109,8 @@ def unfinished(root: str | Path, exclude: set[Path] | frozenset = frozenset()) -
         ck = folder / CHECKPOINT
         if not (ck.is_file() and (folder / SAMPLES).is_file()):
             continue
-        status = _json(folder / STATUS)
-        info = _json(folder / INFO)
+        status = read_json(folder / STATUS)
+        info = read_json(folder / INFO)
         title = _title(info) or folder.name
         step = status.get("global_step")
         found.append(RunInfo(folder, title, status.get("stage"), step if isinstance(step, int) else None,
@@ -128,7 +128,7 @@ def load(folder: str | Path) -> Resumable:
     checkpoint = read_state(folder / CHECKPOINT, RunFolderError, "a training checkpoint")
     if not isinstance(checkpoint, dict):
         raise RunFolderError(f"the checkpoint of run {folder.name} is not a training checkpoint")
-    return Resumable(P, Q, checkpoint, _json(folder / INFO))
+    return Resumable(P, Q, checkpoint, read_json(folder / INFO))
 
 
 def samples(folder: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,7 +146,7 @@ def samples(folder: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 def read_info(folder: str | Path) -> dict[str, Any]:
     """The labels a run folder's app.json holds ({} when it has none)."""
-    return _json(Path(folder) / INFO)
+    return read_json(Path(folder) / INFO)
 
 
 def run_title(folder: str | Path) -> str:
@@ -159,7 +159,8 @@ def _title(info: dict) -> str | None:
     return f"{p} → {q}" if isinstance(p, str) and isinstance(q, str) else None
 
 
-def _json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """The JSON object in ``path``, or {} when it is missing, unreadable or not an object."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -96,6 +96,21 @@ def _mkdirs() -> bool:
     return True
 
 
+@contextmanager
+def app_in_chromium(env: dict[str, str] | None = None) -> Iterator[tuple[object, str]]:
+    """The app served by Streamlit and a headless Chromium: yields (browser, the app's URL); runs
+    go to test-artifacts/runs unless ``env`` says otherwise. Call :func:`require_browser` first."""
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs", **(env or {})}) as (url, _):
+        with sync_playwright() as pw:
+            chromium = launch_chromium(pw)
+            try:
+                yield chromium, url
+            finally:
+                chromium.close()
+
+
 def launch_chromium(playwright):
     """Debian's chromium, headless, with the flags that keep it quiet and offline."""
     return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS, headless=True)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
+from browser_helpers import app_in_chromium, require_browser, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +16,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def browser_page():
     require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
-            page.goto(url)
-            yield page
-            browser.close()
+    with app_in_chromium() as (browser, url):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        yield page
 
 
 def app_pages():

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
+from browser_helpers import app_in_chromium, require_browser, screenshot
 
 pytestmark = pytest.mark.browser
 KEEP = ["independent flow matching", "exact OT (POT)", "entropic OT (Sinkhorn)"]
@@ -35,13 +35,8 @@ KATEX_ERRORS_JS = """() => Array.from(document.querySelectorAll('.katex-error, .
 @pytest.fixture(scope="module")
 def browser():
     require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):
-        with sync_playwright() as pw:
-            chromium = launch_chromium(pw)
-            yield chromium, url
-            chromium.close()
+    with app_in_chromium() as (chromium, url):
+        yield chromium, url
 
 
 def values(v) -> np.ndarray:

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from browser_helpers import launch_chromium, require_browser, screenshot, streamlit_server
+from browser_helpers import app_in_chromium, require_browser, screenshot
 from ui.lessons_spec import LESSONS, encode
 
 pytestmark = pytest.mark.browser
@@ -18,20 +18,15 @@ TINY = {"gaussians": {"steps": 60}, "straight": {"steps": 40}, "ratio": {"kl": 1
 @pytest.fixture(scope="module")
 def browser():
     require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_server(env={"OTFLOW_RUNS_DIR": "test-artifacts/runs"}) as (url, _):
-        with sync_playwright() as pw:
-            chromium = launch_chromium(pw)
-            # The first session of a fresh server shows "Page not found" on any page's URL (/compare as
-            # well: the server learns the st.navigation pages from that first run), a modal that blocks
-            # clicks. One visit to the home page first; every lesson link then opens in its own context.
-            warm = chromium.new_context()
-            warm.new_page().goto(url)
-            warm.pages[0].get_by_role("button", name=re.compile("Try the demo")).wait_for(timeout=90_000)
-            warm.close()
-            yield chromium, url
-            chromium.close()
+    with app_in_chromium() as (chromium, url):
+        # The first session of a fresh server shows "Page not found" on any page's URL (/compare as
+        # well: the server learns the st.navigation pages from that first run), a modal that blocks
+        # clicks. One visit to the home page first; every lesson link then opens in its own context.
+        warm = chromium.new_context()
+        warm.new_page().goto(url)
+        warm.pages[0].get_by_role("button", name=re.compile("Try the demo")).wait_for(timeout=90_000)
+        warm.close()
+        yield chromium, url
 
 
 def lesson_link(name: str) -> dict[str, str]:

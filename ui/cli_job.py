@@ -76,7 +76,7 @@ class JobRun:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder).resolve()
-        self.info = _json(self.folder / JOB)
+        self.info = runfolder.read_json(self.folder / JOB)
 
     @property
     def title(self) -> str:
@@ -110,7 +110,7 @@ class JobRun:
     def status(self) -> str:
         if self.alive():
             return STOPPING if (self.folder / STOP).exists() else RUNNING
-        if _json(self.folder / METRICS).get("stage") == TRAINER_DIVERGED:
+        if runfolder.read_json(self.folder / METRICS).get("stage") == TRAINER_DIVERGED:
             return DIVERGED
         if runfolder.finished(self.folder):
             return FINISHED
@@ -123,9 +123,9 @@ class JobRun:
         steps = int(rows[-1]["global_step"]) if rows else 0
         error = note = None
         if status == DIVERGED:
-            error = str(_json(self.folder / METRICS).get("stop_reason") or "training diverged")
+            error = str(runfolder.read_json(self.folder / METRICS).get("stop_reason") or "training diverged")
         elif status == FAILED:
-            code = _json(self.folder / EXIT).get("returncode")
+            code = runfolder.read_json(self.folder / EXIT).get("returncode")
             error = f"the process ended{'' if code is None else f' with exit status {code}'} before writing its flow"
         elif status in (STOPPED, STOPPING):
             note = "Stopped with the Stop button; its latest checkpoint stays in the run folder."
@@ -178,12 +178,12 @@ class JobRun:
 
     def report(self) -> dict | None:
         """The evaluation report the CLI wrote when it finished (metrics.json), else None."""
-        report = _json(self.folder / METRICS).get("report")
+        report = runfolder.read_json(self.folder / METRICS).get("report")
         return report if isinstance(report, dict) else None
 
     def config(self) -> FlowConfig | None:
         try:
-            return FlowConfig.from_dict(_json(self.folder / runfolder.CONFIG))
+            return FlowConfig.from_dict(runfolder.read_json(self.folder / runfolder.CONFIG))
         except (TypeError, ValueError):
             return None
 
@@ -278,10 +278,3 @@ def _naming(folder: str) -> list[int]:
             continue
     return found
 
-
-def _json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
