@@ -60,7 +60,8 @@ class FlowConfig:
     classifier_warmup: int = field(default=200, metadata={"help": "classifier steps when a classifier is (re)fitted"})
     holdout: float = field(default=0.2, metadata={"help": "share of P and Q kept out of training for validation"})
     validate_every: int = field(default=20, metadata={"help": "refinement steps between validations (best weights kept)"})
-    fit_tolerance: float = field(default=0.01, metadata={"help": "relative slack on the held-out fit when keeping best weights"})
+    fit_tolerance: float = field(default=0.01, metadata={"help": "relative slack on the held-out fit when keeping the warm start's best weights"})
+    refine_fit_tolerance: float = field(default=0.05, metadata={"help": "relative slack on the held-out fit of refinement weights against the weights it started from"})
     patience: int = field(default=3, metadata={"help": "refinement ends after this many validations without a better kept flow (0: never)"})
 
     def __post_init__(self) -> None:

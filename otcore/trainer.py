@@ -114,7 +114,7 @@ class Trainer:
         self._flow = OTFlow.new(P.shape[1], c, self.standardizer).to(self.device)
         self.field = self._flow.field
         self._gen = generator(c.seed + 1, self.device)
-        self.keeper = KeepBest(c.fit_tolerance)
+        self.keeper = KeepBest(c.fit_tolerance, c.refine_fit_tolerance)
         warm_s, refine_s = split_budget(c.budget_s, c.warm_steps > 0, self.refine_planned > 0, c.refine_share)
         self._plans = {WARM: StagePlan(c.warm_steps, warm_s), REFINE: StagePlan(self.refine_planned, refine_s)}
         self._clocks = {name: StageClock(plan) for name, plan in self._plans.items()}

@@ -40,6 +40,14 @@ def test_the_refinement_keeps_its_latest_weights_that_cost_less_at_the_fit_it_st
     assert keeper.best.transport_cost == 7.5 and float(keeper.state["weight"]) == 4.0
 
 
+def test_the_refinement_has_a_slack_of_its_own():
+    keeper = KeepBest(tolerance=0.01, refine_tolerance=0.05)
+    keeper.consider(_v(0.0675, 91.6), _weights(0))
+    assert not keeper.consider(_v(0.0690, 80.0), _weights(1))                 # a warm start: 1 % only
+    assert keeper.consider(_v(0.0685, 82.4), _weights(2), refining=True)      # 1.5 % above: within 5 %
+    assert not keeper.consider(_v(0.0710, 81.0), _weights(3), refining=True)  # 5.2 % above
+
+
 def test_non_finite_measures_are_never_kept_and_the_state_round_trips():
     keeper = KeepBest(tolerance=0.01)
     assert not keeper.consider(_v(float("nan"), 1.0), _weights(0))

@@ -41,7 +41,8 @@ def _rectified(c: FlowConfig) -> FlowConfig:
     paths, so keep-best admits a looser fit (the table shows it)."""
     return c.replace(pairing="independent", refine_method="reflow", refine_min_dim=0,
                      refine_steps=max(1, c.refine_steps), refine_share=0.5,
-                     fit_tolerance=max(c.fit_tolerance, RECTIFIED_FIT_TOLERANCE))
+                     fit_tolerance=max(c.fit_tolerance, RECTIFIED_FIT_TOLERANCE),
+                     refine_fit_tolerance=max(c.refine_fit_tolerance, RECTIFIED_FIT_TOLERANCE))
 
 
 #: name -> the flow method (its config from the problem's flow config)
