@@ -68,19 +68,18 @@ class KeepBest:
       within ``tolerance`` (relative) of the best fit seen so far. Later warm-start weights often fit
       as well but have learned the minibatch coupling's detours (higher cost, a worse map).
     * During the refinement: its latest weights that cost less than the weights it started from (the
-      warm start's kept ones) with a fit within ``refine_tolerance`` of theirs. That slack is wider:
-      the start is the warm start's best fit, often a lucky one, and the 1,000-point fit is noisy at
-      the 1 % level (a map64 reflow, n = 16,384: every checkpoint 1.4–1.8 % above its teacher's
-      held-out fit, yet L2-UVP 3.61 % against the teacher's 3.92 % on fresh points, and cost 0.96
-      against 1.07 × W₂²). The refinement's weights
-      settle as it trains; its first, averaged weights under-transport (a map64 reflow: held-out
-      cost 77.6 against the later weights' 79.5–79.9 at the same fit, L2-UVP 7.40 % against 7.14 %),
-      so its cheapest weights are not its best.
-      The warm start's weights stay in the running, so the result is never worse than the warm
-      start on held-out data; and a refinement that keeps its teacher's map (the reflow) is held to
-      that teacher's fit, not to an earlier warm-start checkpoint that fitted by chance a little better.
+      warm start's kept ones) with a fit within ``refine_tolerance`` of theirs.
+      - *Their* fit, not the best of any earlier warm-start checkpoint: the reflow keeps its
+        teacher's map, so it can only match its teacher's fit.
+      - *Latest*, not cheapest: the refinement's first, averaged weights under-transport (a map64
+        reflow: held-out cost 77.6 against the later weights' 79.5–79.9 at the same fit, L2-UVP
+        7.40 % against 7.14 %).
+      - A wider slack: the start is the warm start's best fit, and the 1,000-point fit is noisy at
+        the 1 % level (a map64 reflow, n = 16,384: every checkpoint 1.4–1.8 % above its teacher's
+        held-out fit, yet L2-UVP 3.61 % against 3.92 % on fresh points, cost 0.96 against 1.07 × W₂²).
 
-    Weights that integrate to non-finite values are never kept."""
+    The warm start's weights stay in the running, so the result is never worse than the warm start
+    on held-out data. Weights that integrate to non-finite values are never kept."""
 
     def __init__(self, tolerance: float, refine_tolerance: float | None = None):
         self.tolerance = tolerance
@@ -109,14 +108,13 @@ class KeepBest:
                 start = self.best or v
                 self._reference = (start.total_fit, start.transport_cost)
             fit, cost = self._reference
-            return v.total_fit <= fit * (1 + self.refine_tolerance) and v.transport_cost < cost and self._keep(v, field)
-        self._min_fit = min(self._min_fit, v.total_fit)
-        bound = self._min_fit * (1 + self.tolerance)
-        best_admissible = self.best is not None and self.best.total_fit <= bound
-        return v.total_fit <= bound and (not best_admissible or v.transport_cost < self.best.transport_cost) \
-            and self._keep(v, field)
-
-    def _keep(self, v: Validation, field: nn.Module) -> bool:
-        self.best = v
-        self.state = copy.deepcopy(field.state_dict())
-        return True
+            better = v.total_fit <= fit * (1 + self.refine_tolerance) and v.transport_cost < cost
+        else:
+            self._min_fit = min(self._min_fit, v.total_fit)
+            bound = self._min_fit * (1 + self.tolerance)
+            best_admissible = self.best is not None and self.best.total_fit <= bound
+            better = v.total_fit <= bound and (not best_admissible or v.transport_cost < self.best.transport_cost)
+        if better:
+            self.best = v
+            self.state = copy.deepcopy(field.state_dict())
+        return better
