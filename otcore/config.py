@@ -62,6 +62,7 @@ class FlowConfig:
     validate_every: int = field(default=20, metadata={"help": "refinement steps between validations (best weights kept)"})
     fit_tolerance: float = field(default=0.01, metadata={"help": "relative slack on the held-out fit when keeping the warm start's best weights"})
     refine_fit_tolerance: float = field(default=0.05, metadata={"help": "relative slack on the held-out fit of refinement weights against the weights it started from"})
+    fit_noise_z: float = field(default=1.0, metadata={"help": "a held-out fit is as good as another within this many bootstrap standard errors of their difference (or the relative slack, whichever is larger)"})
     patience: int = field(default=3, metadata={"help": "refinement ends after this many validations without a better kept flow (0: never)"})
 
     def __post_init__(self) -> None:
@@ -94,6 +95,8 @@ class FlowConfig:
             raise ValueError(f"FlowConfig.budget_s must be ≥ 0 seconds, got {self.budget_s}")
         if not 0 <= self.refine_share < 1:
             raise ValueError(f"FlowConfig.refine_share must be in [0, 1), got {self.refine_share}")
+        if not 0 <= self.fit_noise_z < float("inf"):
+            raise ValueError(f"FlowConfig.fit_noise_z must be ≥ 0, got {self.fit_noise_z}")
         if self.threads < 0:
             raise ValueError(f"FlowConfig.threads must be ≥ 0, got {self.threads}")
         if self.pairing not in PAIRINGS:

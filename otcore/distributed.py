@@ -216,16 +216,18 @@ class RankZeroValidator:
 
     def __call__(self, field: nn.Module) -> Validated:
         out = self._inner(field) if dist.get_rank() == 0 else None
-        numbers = torch.zeros(3, dtype=torch.float64, device=self._device)
+        numbers = torch.zeros(3 + self._inner.replicates, dtype=torch.float64, device=self._device)
         if out is not None:
             v = out.validation
-            numbers = torch.tensor([v.fit, v.fit_reverse, v.transport_cost], dtype=torch.float64, device=self._device)
+            numbers = torch.cat([torch.tensor([v.fit, v.fit_reverse, v.transport_cost], dtype=torch.float64),
+                                 out.fit_draws.double()]).to(self._device)
         dist.broadcast(numbers, src=0)
-        fit, fit_reverse, cost = numbers.tolist()
         if out is not None:
             return out
+        fit, fit_reverse, cost = numbers[:3].tolist()
         empty = torch.empty(0, field.dim if hasattr(field, "dim") else 0)
-        return Validated(Validation(fit=fit, fit_reverse=fit_reverse, transport_cost=cost), empty, empty)
+        return Validated(Validation(fit=fit, fit_reverse=fit_reverse, transport_cost=cost), empty, empty,
+                         numbers[3:].float().cpu())
 
 
 class DistributedTrainer(Trainer):

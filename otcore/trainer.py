@@ -27,7 +27,7 @@ from .validation import VALIDATION_POINTS, KeepBest, Validation, Validator
 from .warmstart import WarmStart
 
 WARM, REFINE, DONE, DIVERGED = "warm-start", "refine", "done", "diverged"
-CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 3
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "otflow-checkpoint", 4
 __all__ = ["Trainer", "StepMetrics", "TrainingDiverged", "Validation", "VALIDATION_POINTS",
            "WARM", "REFINE", "DONE", "DIVERGED"]
 
@@ -110,11 +110,11 @@ class Trainer:
         (P_train, P_val), (Q_train, Q_val) = (_split(self.standardizer.forward(x), c.holdout, split_gen) for x in (P, Q))
         self.P_train, self.Q_train = P_train.to(self.device), Q_train.to(self.device)
         self.validator = Validator(P_val[:VALIDATION_POINTS].to(self.device), Q_val[:VALIDATION_POINTS].to(self.device),
-                                   self.standardizer.scale, c.eval_steps, c.train_solver)
+                                   self.standardizer.scale, c.eval_steps, c.train_solver, seed=c.seed + 2)
         self._flow = OTFlow.new(P.shape[1], c, self.standardizer).to(self.device)
         self.field = self._flow.field
         self._gen = generator(c.seed + 1, self.device)
-        self.keeper = KeepBest(c.fit_tolerance, c.refine_fit_tolerance)
+        self.keeper = KeepBest(c.fit_tolerance, c.refine_fit_tolerance, c.fit_noise_z)
         warm_s, refine_s = split_budget(c.budget_s, c.warm_steps > 0, self.refine_planned > 0, c.refine_share)
         self._plans = {WARM: StagePlan(c.warm_steps, warm_s), REFINE: StagePlan(self.refine_planned, refine_s)}
         self._clocks = {name: StageClock(plan) for name, plan in self._plans.items()}
@@ -340,7 +340,7 @@ class Trainer:
         v = out.validation
         if name == REFINE:
             v.kl_pq, v.kl_qp = stage.kl_estimates(out.pushed, out.pulled)
-        self.keeper.consider(v, stage.kept, refining=name == REFINE)
+        self.keeper.consider(v, stage.kept, refining=name == REFINE, draws=out.fit_draws)
         self._latest = v
         self.validations.append((name, self._clocks[name].steps, v))
         return v

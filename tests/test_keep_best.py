@@ -60,3 +60,20 @@ def test_non_finite_measures_are_never_kept_and_the_state_round_trips():
     assert not again.consider(_v(0.0406, 8.0), _weights(3), refining=True)   # the same start after reload
     assert not again.consider(_v(0.0401, 10.5), _weights(3), refining=True)
     assert again.consider(_v(0.0403, 9.5), _weights(3), refining=True)
+
+
+def test_a_fit_within_its_noise_of_the_best_is_as_good():
+    import torch
+    keeper = KeepBest(tolerance=0.01, noise_z=1.0)
+    noise = torch.linspace(-1, 1, 64)               # replicates: std ≈ 0.58 per unit
+    early = 0.0307 + 0.002 * noise                    # cheap early weights
+    later = 0.0303 + 0.002 * noise.flip(0)          # a 1.3 % better fit, dearer: well inside the noise
+    assert keeper.consider(_v(0.0307, 8.1), _weights(0), draws=early)
+    assert not keeper.consider(_v(0.0303, 8.8), _weights(1), draws=later)
+    assert float(keeper.state["weight"]) == 0.0     # a 1 % slack alone would have moved to the dearer weights
+    precise = 0.0250 + 1e-5 * noise                  # a clearly better fit (far outside the noise)
+    assert keeper.consider(_v(0.0250, 9.5), _weights(2), draws=precise)
+    assert float(keeper.state["weight"]) == 2.0
+    again = KeepBest(tolerance=0.01, noise_z=1.0)
+    again.load_state_dict(keeper.state_dict())
+    assert not again.consider(_v(0.0302, 7.0), _weights(3), draws=later)   # cheap, but far worse than 0.0250
