@@ -77,6 +77,33 @@ def test_a_run_killed_mid_training_resumes_to_the_same_flow(tmp_path):
     assert torch.equal(OTFlow.load(cut / "flow.pt").transport(x), OTFlow.load(whole / "flow.pt").transport(x))
 
 
+def test_sigterm_stops_a_run_with_a_checkpoint_of_that_very_step(tmp_path):
+    import os
+    import signal
+    import time
+
+    from otcore.files import read_state
+    from otcore.livelog import read_live
+
+    out = tmp_path / "r"
+    cmd = [sys.executable, "-m", "otcore", "train", "--source", "moons", "--target", "8gaussians", "--n", "400",
+           "--threads", "1", "--hidden", "16", "--depth", "1", "--warm-steps", "100000", "--warm-batch", "64",
+           "--checkpoint-every", "0", "--out", str(out)]       # no timed checkpoints: only the stop writes one
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OTFLOW_TORCH_THREADS": "1"})
+    deadline = time.time() + 120
+    while time.time() < deadline and ((live := read_live(out)) is None or live.latest["global_step"] < 50):
+        time.sleep(0.1)
+    seen = read_live(out).latest["global_step"]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM" in err and "--resume" in err and "Traceback" not in err
+    assert not (out / "flow.pt").exists()
+    checkpoint = read_state(out / "checkpoint.pt", ValueError, "a training checkpoint")
+    assert checkpoint["global_step"] >= seen      # the step it stopped at, not an older one
+
+
 def test_every_config_field_has_help_and_its_command_has_a_flag_for_it():
     from otcore.dre import DensityRatioConfig
     from otcore.images.autoencoder import AEConfig

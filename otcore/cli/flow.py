@@ -20,6 +20,7 @@ from ..livelog import LiveLog
 from ..tblog import LOGGERS, NullLogger, open_logger
 from ..trainer import DIVERGED, Trainer
 from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_result, print_table, read_samples
+from .stopping import STOPPED_STATUS, StopRequests
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -91,13 +92,18 @@ def _train(args: argparse.Namespace, ctx: DistContext | None) -> int:
     bar = Bar()
     saved = time.perf_counter()
     with open_logger(args.log if main else "none", args.log_dir or out) as log, \
-            (LiveLog(out) if main else NullLogger()) as live:
+            (LiveLog(out) if main else NullLogger()) as live, StopRequests(enabled=ctx is None) as stop:
         for m in trainer.run():
             if not main:
                 continue
             show_progress(bar, m)
             log(m)
             live(m)
+            if stop.signal is not None:
+                save_state(trainer.checkpoint(), out / CHECKPOINT)
+                print(f"\nstopped by {stop.signal} at {m.stage} step {m.step}: {out / CHECKPOINT} holds this step; "
+                      f"continue with: python -m otcore train --resume {out}", file=sys.stderr)
+                return STOPPED_STATUS
             if args.checkpoint_every > 0 and time.perf_counter() - saved >= args.checkpoint_every:
                 save_state(trainer.checkpoint(), out / CHECKPOINT)
                 saved = time.perf_counter()
