@@ -23,7 +23,7 @@ from .common import add_config_flags, add_threads_flag, config_from_args
 #: the AEConfig fields that are flags of train-images (size and channels follow the domains)
 AE_FLAGS = ("latent", "width", "kl", "steps", "batch", "lr", "holdout")
 DOMAIN_HELP = "digit:N (scikit-learn 8×8 digits of class N), china / flower (patches of scikit-learn's sample photos), " \
-              "or a folder, zip or image file"
+              "circles / squares (drawn 32×32 RGB shapes), or a folder, zip or image file"
 
 
 def add_commands(sub) -> None:
@@ -41,7 +41,7 @@ def add_train_images_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--b", required=True, help=f"domain B (t = 1): {DOMAIN_HELP}")
     p.add_argument("--out", required=True, help="folder to write translator.pt and metrics.json")
     p.add_argument("--size", type=int, default=None, help="image size for uploaded domains (8, 16, 32, 64); "
-                   "default 8 for digits and files, 16 for photo patches")
+                   "default 8 for digits and files, 16 for photo patches, 32 for drawn shapes")
     p.add_argument("--mode", choices=list(MODES), default="grey", help="colour mode of uploaded domains")
     add_config_flags(p, AEConfig, "autoencoder configuration (AEConfig; size, channels and seed come from the domains "
                      "and --seed)", only=AE_FLAGS, rename={"steps": "ae-steps", "batch": "ae-batch", "lr": "ae-lr",

@@ -12,6 +12,9 @@ from .autoencoder import AEConfig, AutoencoderFileError, AutoencoderTrainer, Ima
 from .domains import (BUILTIN, DigitsSplit, ImageDomain, ImageLoadError, decode_image, digits_domain, digits_split,
                       load_domain, photo_patches, resolve_domain, split_gallery)
 from .judge import DigitJudge, DirectionReport, judge_direction
+from .shape_measure import ShapeDirection, ShapeReport, judge_shapes, measure_direction, measure_shapes
+from .shapes import SHAPES, ShapeSet, draw_shapes, shape_parts
+from .spread import diversity, mean_pairwise_distance, reconstruction_error
 from .translate import (LATENT_FLOW, FolderResult, LatentTranslator, crossfade, fit_translator, latent_flow_config,
                         latent_trainer, nearest_images, translate_folder)
 
@@ -19,6 +22,8 @@ __all__ = [
     "AEConfig", "AutoencoderFileError", "AutoencoderTrainer", "ImageAutoencoder", "BUILTIN", "DigitsSplit",
     "ImageDomain", "ImageLoadError", "decode_image", "digits_domain", "digits_split", "load_domain",
     "photo_patches", "resolve_domain", "split_gallery", "DigitJudge", "DirectionReport", "judge_direction",
+    "ShapeDirection", "ShapeReport", "judge_shapes", "measure_direction", "measure_shapes", "SHAPES", "ShapeSet",
+    "draw_shapes", "shape_parts", "diversity", "mean_pairwise_distance", "reconstruction_error",
     "LATENT_FLOW", "FolderResult", "LatentTranslator", "crossfade", "fit_translator", "latent_flow_config",
     "latent_trainer", "nearest_images", "translate_folder",
 ]

@@ -81,6 +81,20 @@ class AEConfig:
     def replace(self, **changes: Any) -> "AEConfig":
         return replace(self, **changes)
 
+    @classmethod
+    def for_images(cls, size: int, channels: int, **changes: Any) -> "AEConfig":
+        """The defaults for images of this size and colour: the class defaults with the
+        :data:`PRESETS` entry of (size, channels) on top, then ``changes``."""
+        return cls(size=size, channels=channels, **{**PRESETS.get((size, channels), {}), **changes})
+
+
+#: Defaults by image kind (size, channels) where the class defaults (tuned on the 8 × 8 digits) do
+#: not serve: the 32 × 32 RGB drawn shapes train a narrower network on smaller batches, to stay
+#: within two minutes on one CPU core (bench/results/images.md measures the choice).
+PRESETS: dict[tuple[int, int], dict[str, Any]] = {
+    (32, 3): {"latent": 8, "kl": 0.1, "width": 16, "batch": 32},
+}
+
 
 def _widths(config: AEConfig) -> list[int]:
     """Channels after each stride-2 convolution: size → size/2 → … → 4."""

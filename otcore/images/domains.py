@@ -1,5 +1,5 @@
-"""Image domains: built-in sets (scikit-learn's 8×8 digits, patches of its two sample photos) and
-user uploads (a zip, or several image files), converted to one size and to grey or RGB.
+"""Image domains: built-in sets (scikit-learn's 8×8 digits, patches of its two sample photos, and
+procedurally drawn circles and squares from :mod:`otcore.images.shapes`) and user uploads (a zip, or several image files), converted to one size and to grey or RGB.
 
 An :class:`ImageDomain` holds images as an (n, C, S, S) float tensor in [0, 1]. Loading is safe:
 only PNG, JPEG, BMP, GIF and WebP are decoded, images whose header announces more than
@@ -164,19 +164,31 @@ def _digit_parts(digit: int) -> tuple[ImageDomain, ImageDomain]:
     return parts[0], parts[1]
 
 
+def _shape_parts(shape: str) -> tuple[ImageDomain, ImageDomain]:
+    from .shapes import shape_parts
+
+    return tuple(part.domain() for part in shape_parts(shape))      # type: ignore[return-value]
+
+
 #: Built-in domains by name -> (training images, gallery images). Digits use the seed-0 split of
 #: :func:`digits_split` (the gallery is its held-out test part, so the judge never saw it either);
-#: photo patches hold out a random 15%.
+#: photo patches hold out a random 15%; drawn shapes draw their gallery with a seed of its own.
 BUILTIN: dict[str, Callable[[], tuple[ImageDomain, ImageDomain]]] = {
     **{f"digit {k}": (lambda k=k: _digit_parts(k)) for k in range(10)},
+    "circles (32×32 RGB)": lambda: _shape_parts("circle"),
+    "squares (32×32 RGB)": lambda: _shape_parts("square"),
     "china patches (16×16 RGB)": lambda: split_gallery(photo_patches("china")),
     "flower patches (16×16 RGB)": lambda: split_gallery(photo_patches("flower")),
 }
+#: Command-line names of the drawn shape domains -> shape.
+SHAPE_SPECS = {"circles": "circle", "squares": "square"}
 
 
 def resolve_domain(spec: str, size: int | None = None, mode: str = "grey") -> ImageDomain:
     """A domain from a command-line spec: ``digit:3``, ``china`` / ``flower`` (photo patches, RGB),
-    or a path to a folder, a zip or an image file (converted to ``size`` (default 8) and ``mode``)."""
+    ``circles`` / ``squares`` (drawn shapes, RGB, ``size`` (default 32) pixels, the app's training
+    images), or a path to a folder, a zip or an image file (converted to ``size`` (default 8) and
+    ``mode``)."""
     text = spec.strip()
     if text.lower().startswith("digit:"):
         try:
@@ -185,9 +197,14 @@ def resolve_domain(spec: str, size: int | None = None, mode: str = "grey") -> Im
             raise ImageLoadError(f"{spec!r}: write digit:N with N from 0 to 9") from None
     if text.lower() in ("china", "flower"):
         return photo_patches(text.lower(), size=size or 16)
+    if text.lower() in SHAPE_SPECS:
+        from .shapes import SIZE, shape_parts
+
+        return shape_parts(SHAPE_SPECS[text.lower()], side=size or SIZE)[0].domain(text.lower())
     path = Path(text)
     if not path.exists():
-        raise ImageLoadError(f"{spec!r} is neither digit:N, china, flower nor an existing file or folder")
+        raise ImageLoadError(f"{spec!r} is neither digit:N, china, flower, circles, squares nor an existing file "
+                             "or folder")
     return load_domain([path], size or 8, mode, name=path.name)
 
 

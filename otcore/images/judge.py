@@ -11,6 +11,7 @@ import torch
 
 from ..metrics import exact_ot_cost
 from .domains import DigitsSplit
+from .spread import diversity, reconstruction_error
 from .translate import LatentTranslator, crossfade
 
 
@@ -75,6 +76,9 @@ class DirectionReport:
     crossfade_third_half: float  # third-class share of the naive pixel cross-fade at t = ½
     crossfade_third_half_knn: float
     crossfade_random_third_half: float  # the same for a cross-fade toward a random target image (SVM judge)
+    diversity: float            # spread of the translations / spread of real held-out target images
+    reconstruction_diversity: float  # spread of the sources' reconstructions (t = 0) / spread of the sources
+    reconstruction_error: float  # mean squared pixel error of held-out source and target reconstructions
     n: int
 
 
@@ -121,5 +125,8 @@ def judge_direction(translator: LatentTranslator, judge: DigitJudge, second: Dig
         crossfade_third_half=third_class(judge, fade, a, b),
         crossfade_third_half_knn=third_class(second, fade, a, b),
         crossfade_random_third_half=third_class(judge, 0.5 * source + 0.5 * partner, a, b),
+        diversity=diversity(frames[1], target_test),
+        reconstruction_diversity=diversity(ae(source).detach(), source),
+        reconstruction_error=reconstruction_error(ae, torch.cat([source, target_test])),
         n=len(source),
     )
