@@ -12,32 +12,49 @@ from otcore.viz.images import fit_scale, grid_figure
 
 from . import jobs, live, runner
 from .images_domains import smooth
-from .page import default
+from .page import default, set_widget
 
 JOB = "images"
 BASE_AE = AEConfig()
 BASE_FLOW = latent_flow_config(BASE_AE.latent)
 CACHES = ("images.translator", "images.recon")      # drawings of the run, dropped on Reset
+#: widgets that follow AEConfig.for_images when the kind of image (size, colour) changes
+PRESET = {"img_latent": "latent", "img_kl": "kl", "img_ae_steps": "steps", "img_width": "width",
+          "img_batch": "batch", "img_lr": "lr"}
+
+
+def follow_preset(channels: int, size: int) -> AEConfig:
+    """The defaults for this kind of image; when the kind changes (digits → drawn shapes, say), the
+    autoencoder's widgets are set to them, so Train works well the first time."""
+    base = AEConfig.for_images(size, channels)
+    last = st.session_state.get("img_preset")
+    if last is not None and tuple(last) != (size, channels):
+        for key, name in PRESET.items():
+            set_widget(key, getattr(base, name))
+    if last is None or tuple(last) != (size, channels):
+        set_widget("img_preset", (size, channels))
+    return base
 
 
 def settings(channels: int, size: int) -> tuple[AEConfig | None, Any, str | None]:
+    base = follow_preset(channels, size)
     c = st.columns(4)
     latent = c[0].number_input("Latent size", min_value=1, max_value=128, step=1,
-                               key=default("img_latent", BASE_AE.latent),
+                               key=default("img_latent", base.latent),
                                help="dimension of the space the flow lives in; small is smooth, large is sharp")
     kl = c[1].number_input("KL weight β", min_value=0.0, max_value=20.0, step=0.1, format="%.2f",
-                           key=default("img_kl", BASE_AE.kl),
+                           key=default("img_kl", base.kl),
                            help="0 = plain autoencoder; ~1 keeps the latent space compact and gap-free")
     ae_steps = c[2].number_input("Autoencoder steps", min_value=10, max_value=100_000, step=100,
-                                 key=default("img_ae_steps", BASE_AE.steps))
+                                 key=default("img_ae_steps", base.steps))
     flow_steps = c[3].number_input("Flow steps", min_value=10, max_value=100_000, step=100,
                                    key=default("img_flow_steps", BASE_FLOW.warm_steps))
     with st.expander("More settings"):
         c = st.columns(4)
-        width = c[0].number_input("Conv width", min_value=4, max_value=256, step=4, key=default("img_width", BASE_AE.width))
-        batch = c[1].number_input("Batch", min_value=4, max_value=1024, step=8, key=default("img_batch", BASE_AE.batch))
+        width = c[0].number_input("Conv width", min_value=4, max_value=256, step=4, key=default("img_width", base.width))
+        batch = c[1].number_input("Batch", min_value=4, max_value=1024, step=8, key=default("img_batch", base.batch))
         lr = c[2].number_input("Learning rate", min_value=1e-5, max_value=1e-1, format="%.4g",
-                               key=default("img_lr", BASE_AE.lr))
+                               key=default("img_lr", base.lr))
         seed = c[3].number_input("Seed", min_value=0, max_value=1_000_000, step=1, key=default("img_seed", 0))
     try:
         ae = AEConfig(size=size, channels=channels, latent=int(latent), kl=float(kl), steps=int(ae_steps),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from otcore.images import DigitJudge, ImageDomain, ImageLoadError, LatentTranslator, crossfade, decode_image, digits_split, nearest_images
+from otcore.images import (DigitJudge, ImageDomain, ImageLoadError, LatentTranslator, crossfade, decode_image,
+                           digits_split, judge_shapes, nearest_images)
 from otcore.images.domains import IMAGE_SUFFIXES
+from otcore.images.shape_measure import estimate
 from otcore.viz.images import fit_scale, grid_figure, latent_figure, scrub_gif, to_pil
 
 from . import page
@@ -24,7 +26,20 @@ def digit_judge() -> DigitJudge:
     return DigitJudge.from_split(digits_split(0))
 
 
-def judge_caption(images: torch.Tensor, digits: tuple[int, int] | None) -> list[str]:
+def shape_caption(image: torch.Tensor) -> str:
+    """What the shape judge reads from one (3, S, S) image: the shape, its centre, half-width and colour."""
+    shape = judge_shapes(image[None])[0]
+    if shape == "none":
+        return "judged: no single shape"
+    est = estimate(image[None], shape)
+    (x, y), r = est.centres[0].tolist(), float(est.sizes[0])
+    colour = "#" + "".join(f"{round(255 * float(v)):02x}" for v in est.colours[0].clamp(0, 1))
+    return f"judged: {shape} at ({x:.1f}, {y:.1f}), half-width {r:.1f} px, {colour}"
+
+
+def judge_caption(images: torch.Tensor, digits: tuple[int, int] | None, shapes: bool = False) -> list[str]:
+    if shapes and images.shape[1] == 3:
+        return [shape_caption(img) for img in images]
     if digits is None or images.shape[1:] != (1, 8, 8):
         return ["" for _ in range(len(images))]
     return [f"judged: {int(d)}" for d in digit_judge().predict(images)]
@@ -45,6 +60,7 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
     (src_train, src_gallery), (tgt_train, _) = (b, a) if reverse else (a, b)
     digits = (digit_of(a[0]), digit_of(b[0]))
     digits = digits if None not in digits else None
+    shapes = {a[0].name, b[0].name} <= {"circles", "squares"}
     size = src_train.size
     scale = scale_for(size)
 
@@ -76,7 +92,7 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
     fade = crossfade(source, tgt_train.images, t)
     nearest = nearest_images(source, tgt_train.images)
     row = torch.cat([source, frame, fade, nearest])
-    labels = judge_caption(row, digits)
+    labels = judge_caption(row, digits, shapes)
     cols = st.columns(4)
     titles = ["source", f"latent OT flow, t = {t:.2f}", f"pixel cross-fade, t = {t:.2f}", "nearest target image"]
     for col, img, title, lab in zip(cols, row, titles, labels):
@@ -87,6 +103,11 @@ def translate_section(tr: LatentTranslator, a, b, training: bool) -> None:
                     "velocity field to time t, and the result is **decoded**. The naive alternative fades the "
                     "pixels toward the most similar target image: halfway it shows two images on top of each "
                     "other, while the latent path stays among images the decoder has learned to draw.")
+        if shapes:
+            st.caption("“judged” reads the picture alone: the shape's coverage is fitted by a circle and by a "
+                       "square drawn at the estimated centre and size, and the nearer one wins; centre, half-width "
+                       "and colour are read from the same pixels. Optimal transport should change the shape "
+                       "and keep the rest.")
         if digits is not None:
             st.caption("“judged” is a ten-class digit classifier (an RBF SVM) trained on digits that neither the "
                        "autoencoder, the flow nor this gallery used.")
