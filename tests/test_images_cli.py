@@ -63,3 +63,16 @@ def test_bad_inputs_are_value_errors(model_dir, tmp_path):
     with pytest.raises(ValueError, match="digit:N"):
         run(["train-images", "--a", "digit:x", "--b", "digit:1", "--out", str(tmp_path)])
     assert run(["translate", str(model_dir), str(tmp_path), "--out", str(tmp_path / "o"), "--t", "2"]) == 2
+
+
+def test_train_images_on_drawn_shapes_takes_the_32x32_rgb_preset(tmp_path):
+    from otcore.images import AEConfig
+
+    assert run(["train-images", "--a", "circles", "--b", "squares", "--out", str(tmp_path), "--ae-steps", "10",
+                "--flow-steps", "10", "--width", "8", "--threads", "1"]) == 0
+    tr = LatentTranslator.load(tmp_path / "translator.pt")
+    preset = AEConfig.for_images(32, 3)
+    c = tr.autoencoder.config
+    assert tr.names == ("circles", "squares") and (c.size, c.channels) == (32, 3)
+    assert c.width == 8 and c.steps == 10                            # the flags given
+    assert (c.latent, c.kl, c.batch) == (preset.latent, preset.kl, preset.batch)   # the preset for the rest

@@ -18,7 +18,7 @@ from ..files import write_bytes, write_text
 from ..images.autoencoder import AEConfig
 from ..images.domains import MODES, resolve_domain
 from ..images.translate import LatentTranslator, fit_translator, latent_flow_config, translate_folder
-from .common import add_config_flags, add_threads_flag, config_from_args
+from .common import add_config_flags, add_threads_flag
 
 #: the AEConfig fields that are flags of train-images (size and channels follow the domains)
 AE_FLAGS = ("latent", "width", "kl", "steps", "batch", "lr", "holdout")
@@ -44,7 +44,8 @@ def add_train_images_command(subparsers) -> argparse.ArgumentParser:
                    "default 8 for digits and files, 16 for photo patches, 32 for drawn shapes")
     p.add_argument("--mode", choices=list(MODES), default="grey", help="colour mode of uploaded domains")
     add_config_flags(p, AEConfig, "autoencoder configuration (AEConfig; size, channels and seed come from the domains "
-                     "and --seed)", only=AE_FLAGS, rename={"steps": "ae-steps", "batch": "ae-batch", "lr": "ae-lr",
+                     "and --seed; flags left out take AEConfig.for_images's defaults for that size and colour, "
+                     "e.g. a narrower network for 32×32 RGB)", only=AE_FLAGS, rename={"steps": "ae-steps", "batch": "ae-batch", "lr": "ae-lr",
                                                            "holdout": "ae-holdout"})
     p.add_argument("--flow-steps", type=int, default=latent_flow_config(base.latent).warm_steps,
                    help="latent flow warm-start steps")
@@ -87,7 +88,8 @@ def cmd_train_images(args: argparse.Namespace) -> int:
     for d in (a, b):
         for name, reason in d.skipped:
             print(f"skipped {name}: {reason}", file=sys.stderr)
-    ae_config = config_from_args(args, AEConfig, size=a.size, channels=a.channels, seed=args.seed)
+    chosen = {name: getattr(args, name) for name in AE_FLAGS if hasattr(args, name)}
+    ae_config = AEConfig.for_images(a.size, a.channels, **{**chosen, "seed": args.seed})
     flow_config = latent_flow_config(ae_config.latent, warm_steps=args.flow_steps, refine_steps=args.refine_steps,
                                      seed=args.seed)
     last = [0.0]
