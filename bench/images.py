@@ -50,7 +50,8 @@ class Setup:
 
 #: The configurations compared. 'ours' is the app's and the CLI's default.
 CONFIGS = {
-    "ours": Setup(AEConfig(), "conv VAE, latent 4, β = 1, 800 autoencoder steps (the default)"),
+    "ours": Setup(AEConfig(), f"conv VAE, latent {AEConfig().latent}, β = {AEConfig().kl:g}, {AEConfig().steps} "
+                              "autoencoder steps (the default)"),
     "plain16": Setup(AEConfig(latent=16, kl=0.0), "plain conv autoencoder, latent 16, 800 steps (the issue's baseline)"),
     "vae16": Setup(AEConfig(latent=16, kl=1.0), "conv VAE, latent 16, β = 1"),
     "vae8": Setup(AEConfig(latent=8, kl=1.0), "conv VAE, latent 8, β = 1"),
@@ -61,6 +62,9 @@ CONFIGS = {
     "vae8_kl03": Setup(AEConfig(latent=8, kl=0.3), "conv VAE, latent 8, β = 0.3"),
     "vae8_kl01": Setup(AEConfig(latent=8, kl=0.1), "conv VAE, latent 8, β = 0.1"),
     "vae16_kl01": Setup(AEConfig(latent=16, kl=0.1), "conv VAE, latent 16, β = 0.1"),
+    "vae8_kl003": Setup(AEConfig(latent=8, kl=0.03), "conv VAE, latent 8, β = 0.03"),
+    "vae16_kl003": Setup(AEConfig(latent=16, kl=0.03), "conv VAE, latent 16, β = 0.03"),
+    "vae8_kl01_long": Setup(AEConfig(latent=8, kl=0.1, steps=1500), "conv VAE, latent 8, β = 0.1, 1500 steps"),
     "was_default": Setup(AEConfig(latent=4, kl=1.0), "conv VAE, latent 4, β = 1 (the default before issue 11)"),
 }
 COLUMNS = ["judged_target", "third_class_half", "third_class_half_knn", "judged_source_half", "ceiling",
