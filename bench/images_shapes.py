@@ -45,6 +45,8 @@ SHAPE_CONFIGS = {
     "l8_kl01": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32), "latent 8, β = 0.1, width 16, batch 32"),
     "l16_kl01": ShapeSetup(RGB32.replace(latent=16, kl=0.1, width=16, batch=32), "latent 16, β = 0.1, width 16, batch 32"),
     "l4_kl01": ShapeSetup(RGB32.replace(latent=4, kl=0.1, width=16, batch=32), "latent 4, β = 0.1, width 16, batch 32"),
+    "l8_kl01_s1200": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32, steps=1200),
+                                "latent 8, β = 0.1, width 16, batch 32, 1200 steps"),
     "l8_kl01_w8": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=8, batch=64), "latent 8, β = 0.1, width 8, batch 64"),
 }
 COLUMNS = ("judged", "ceiling", "pos", "pos90", "size", "size90", "colour", "colour90", "diversity", "recon_div",
