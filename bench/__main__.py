@@ -10,6 +10,7 @@ BENCHES = {
     "app": "the app: first paint, UI vs direct training speed, animation build",
     "distributed": "torchrun: N processes vs 1 with the same global batch, steps/s and wall time (d = 64)",
     "app_load": "the app under load: a fresh session's page render with 5 sessions training, against idle",
+    "csv_load": "a 190 MB CSV upload: seconds and peak memory of load_samples against the file's size",
 }
 QUICK = "python -m bench highdim --cases gauss16 map16 --seeds 0 --budget 10 --threads 1 --out /tmp/highdim.md"
 
