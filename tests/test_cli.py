@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from otcore.cli import build_parser, main
 from otcore.config import FlowConfig
@@ -75,6 +76,23 @@ def test_a_run_killed_mid_training_resumes_to_the_same_flow(tmp_path):
     assert done.returncode == 0, done.stderr
     x = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
     assert torch.equal(OTFlow.load(cut / "flow.pt").transport(x), OTFlow.load(whole / "flow.pt").transport(x))
+
+
+@pytest.mark.parametrize("lr", ["1e3", "1e38"])
+def test_a_diverging_run_exits_non_zero_with_its_reason_and_a_flow_that_integrates(tmp_path, lr):
+    import torch
+
+    from otcore import OTFlow
+
+    out = tmp_path / "r"
+    proc = subprocess.run([sys.executable, "-m", "otcore", "train", "--source", "moons", "--target", "8gaussians",
+                           "--n", "300", "--threads", "1", "--hidden", "16", "--depth", "1", "--warm-steps", "200",
+                           "--warm-batch", "64", "--warm-lr", lr, "--checkpoint-every", "0", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "diverg" in proc.stderr.lower() and "Traceback" not in proc.stderr
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(OTFlow.load(out / "flow.pt").transport(x)).all()
 
 
 def test_sigterm_stops_a_run_with_a_checkpoint_of_that_very_step(tmp_path):
