@@ -19,8 +19,7 @@ from ..sources import resolve_source
 from ..livelog import LiveLog
 from ..tblog import LOGGERS, NullLogger, open_logger
 from ..trainer import DIVERGED, Trainer
-from .common import DATA_HELP, Bar, add_config_flags, add_run_flags, config_from_args, load_run, print_result, print_table, read_samples
-from .stopping import STOPPED_STATUS, StopRequests
+from .common import DATA_HELP, STOPPED_STATUS, Bar, StopRequests, add_config_flags, add_run_flags, config_from_args, load_run, print_result, print_table, read_samples
 
 CHECKPOINT = "checkpoint.pt"
 
