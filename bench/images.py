@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import torch
 
-from otcore.images import AEConfig, DigitJudge, LatentTranslator, digits_split, judge_direction, latent_flow_config
-from otcore.images.autoencoder import AutoencoderTrainer
-from otcore.images.translate import latent_trainer
+from otcore.images import AEConfig, DigitJudge, digits_split, judge_direction, latent_flow_config
+from otcore.images.translate import fit_translator
 
 from .images_shapes import SHAPE_CONFIGS, run_shapes, shapes_table
 
@@ -82,15 +81,8 @@ def run_config(name: str, seeds: list[int], log, pairs: list[tuple[int, int]] = 
         for a, b in pairs:
             start = time.perf_counter()
             xa, xb = split.part("train", a), split.part("train", b)
-            ae_trainer = AutoencoderTrainer(torch.cat([xa, xb]), setup.ae.replace(seed=seed))
-            for _ in ae_trainer.run():
-                pass
-            model = ae_trainer.model
-            flow_trainer = latent_trainer(model, xa, xb, latent_flow_config(setup.ae.latent, seed=seed))
-            for _ in flow_trainer.run():
-                pass
+            tr = fit_translator(xa, xb, setup.ae.replace(seed=seed), latent_flow_config(setup.ae.latent, seed=seed))
             seconds.append(time.perf_counter() - start)
-            tr = LatentTranslator(model, flow_trainer.flow)
             for rev in (False, True):
                 src = split.part("test", b if rev else a)
                 r = judge_direction(tr, judge, knn, src, split.part("test", a if rev else b), xa if rev else xb, (a, b), rev)

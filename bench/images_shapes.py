@@ -20,12 +20,10 @@ import statistics
 import time
 from dataclasses import dataclass
 
-import torch
 
-from otcore.images import AEConfig, LatentTranslator, draw_shapes, judge_shapes, latent_flow_config, measure_direction
-from otcore.images.autoencoder import AutoencoderTrainer
+from otcore.images import AEConfig, draw_shapes, judge_shapes, latent_flow_config, measure_direction
 from otcore.images.shapes import N_TRAIN, shape_seed
-from otcore.images.translate import latent_trainer
+from otcore.images.translate import fit_translator
 
 N_TEST = 200
 RGB32 = AEConfig(size=32, channels=3)
@@ -71,15 +69,8 @@ def run_shapes(name: str, seeds: list[int], log) -> tuple[dict, float, float]:
         accuracy.append(judge_accuracy(seed))
         start = time.perf_counter()
         xa, xb = train["circle"].images, train["square"].images
-        ae_trainer = AutoencoderTrainer(torch.cat([xa, xb]), setup.ae.replace(seed=seed))
-        for _ in ae_trainer.run():
-            pass
-        model = ae_trainer.model
-        flow_trainer = latent_trainer(model, xa, xb, latent_flow_config(setup.ae.latent, seed=seed))
-        for _ in flow_trainer.run():
-            pass
+        tr = fit_translator(xa, xb, setup.ae.replace(seed=seed), latent_flow_config(setup.ae.latent, seed=seed), names=("circles", "squares"))
         seconds.append(time.perf_counter() - start)
-        tr = LatentTranslator(model, flow_trainer.flow, ("circles", "squares"))
         for rev, (src, tgt) in ((False, ("circle", "square")), (True, ("square", "circle"))):
             r = measure_direction(tr, test[src], test[tgt], rev)
             s = r.shapes
