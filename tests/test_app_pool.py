@@ -219,3 +219,33 @@ def test_a_resumed_job_sets_torch_threads_in_its_new_worker_thread(monkeypatch):
     job.resume()
     assert job.wait(20) and job.status == FINISHED and job.steps == 400
     assert len(seen) == 2                        # the first worker thread, then the resumed one
+
+
+def test_a_training_thread_yields_the_cpu_to_the_server_threads():
+    import os
+    import sys
+    import threading
+
+    from ui.threads import JOB_NICENESS, lower_priority
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread niceness is Linux's")
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = {}
+
+    def job():
+        tid = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        seen["took"] = lower_priority()
+        seen["change"] = os.getpriority(os.PRIO_PROCESS, tid) - before
+        child = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        child.start()
+        child.join()
+        seen["own"] = os.getpriority(os.PRIO_PROCESS, tid)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    worker.join()
+    assert seen["took"] and seen["change"] == min(JOB_NICENESS, 19 - main_before)
+    assert seen["child"] == seen["own"]                     # a thread it starts (the pairing thread) inherits it
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before   # the server's thread keeps its own

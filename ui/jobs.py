@@ -31,6 +31,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Iterator
 
 from . import pool as pools
+from . import threads as app_threads
 
 IDLE, QUEUED, RUNNING, STOPPING, STOPPED, FINISHED, FAILED, DIVERGED = (
     "idle", "queued", "running", "stopping", "stopped", "finished", "failed", "diverged")
@@ -261,6 +262,7 @@ class Job:
             self.save_error = f"{type(err).__name__}: {err}"
 
     def _work(self, gen: int, stop: threading.Event) -> None:
+        app_threads.lower_priority()     # page runs of every session come before training
         began = time.perf_counter()
         status, error, tb, note = STOPPED, None, None, None
         last_save = last_check = time.monotonic()

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 ENV = "OTFLOW_TORCH_THREADS"
+#: added to a training job's niceness, so the web server's own threads (page runs) come first
+JOB_NICENESS = 10
 
 
 def app_threads(cpus: int | None = None, jobs: int = 1) -> int:
@@ -39,3 +42,15 @@ def configure_if_loaded() -> None:
     """:func:`configure` when torch is already imported (so a page without torch stays light)."""
     if "torch" in sys.modules:
         configure()
+
+
+def lower_priority(by: int = JOB_NICENESS) -> bool:
+    """Raise the calling thread's niceness by ``by`` (at most 19). On Linux niceness belongs to each
+    thread and the threads it starts inherit it (the warm start's pairing thread), so a training
+    job yields the CPU to the server's page runs. Returns whether it took (False elsewhere)."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+        return True
+    except (AttributeError, OSError):
+        return False
