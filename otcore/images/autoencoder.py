@@ -96,7 +96,7 @@ class AEConfig:
 #: not serve: the 32 × 32 RGB drawn shapes train a narrower network on smaller batches, to stay
 #: within two minutes on one CPU core (bench/results/images.md measures the choice).
 PRESETS: dict[tuple[int, int], dict[str, Any]] = {
-    (32, 3): {"latent": 8, "kl": 0.1, "width": 16, "batch": 32},
+    (32, 3): {"latent": 8, "width": 16, "batch": 32},
 }
 
 
