@@ -18,7 +18,7 @@ import torch
 from ..dre.config import BRIDGE_FLOW, DensityRatioConfig
 from ..dre.energy import fit_energy_density, load_digits_dequantized
 from ..dre.energy_model import DIGITS_META, EnergyModel
-from ..dre.mutual_information import SIGN, estimate_mutual_information
+from ..dre.mutual_information import BRIDGES, MARGINALS, SIGN, estimate_mutual_information
 from ..dre.ratio import DensityRatio
 from ..dre.trainer import DensityRatioTrainer
 from ..files import write_atomic
@@ -33,7 +33,8 @@ def _ratio_config(args: argparse.Namespace) -> DensityRatioConfig:
 
 def _bridge_flags(p: argparse.ArgumentParser) -> None:
     """The estimator builds its own bridge flow (mi, density): its length and the time score's."""
-    p.add_argument("--flow-steps", type=int, default=BRIDGE_FLOW.warm_steps, help="bridge flow (warm-start) steps")
+    p.add_argument("--flow-steps", type=int, default=BRIDGE_FLOW.warm_steps,
+                   help="bridge flow (warm-start) steps, when the bridge is a trained flow")
     p.add_argument("--steps", type=int, default=DensityRatioConfig().steps, help="time-score training steps")
 
 
@@ -118,6 +119,10 @@ def add_mi_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-one-step", action="store_true", help="skip the one-step classifier baseline")
     p.add_argument("--direction", choices=list(SIGN), default="product-to-joint",
                    help="the bridge: from the product of marginals to the joint pairs, or back (docs/method.md §4)")
+    p.add_argument("--bridge", choices=list(BRIDGES), default="gaussian",
+                   help="the McCann path between the two ends' Gaussian fits (closed form), or a trained bridge flow")
+    p.add_argument("--marginals", choices=list(MARGINALS), default="normal-scores",
+                   help="per-coordinate transform first: normal scores (ranks → normal quantiles) or centre and scale")
     _bridge_flags(p)
     add_threads_flag(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -146,7 +151,7 @@ def cmd_mi(args: argparse.Namespace) -> int:
         raise ValueError("give --x and --y (paired files) or --task D:MI")
     bar = Bar()
     r = estimate_mutual_information(x, y, one_step=not args.no_one_step, seed=args.seed, direction=args.direction,
-                                    **_bridge_configs(args),
+                                    bridge=args.bridge, marginals=args.marginals, **_bridge_configs(args),
                                     callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     out = {"estimate_nats": r.estimate, "stderr": r.stderr, "estimate_bits": r.bits, "one_step_nats": r.one_step,
            "truth_nats": truth, "n_train": r.n_train, "n_test": r.n_test, "seconds": round(r.seconds, 1)}

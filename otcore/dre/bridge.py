@@ -8,11 +8,23 @@ exact; the flow's makes neighbouring slices close, which is what the classifier 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union
 
 import torch
 
 from ..flow import OTFlow
 from .config import DensityRatioError
+from .gaussian_bridge import GaussianBridge
+
+#: what a bridge can run along: a trained flow, or the closed-form path between two Gaussian fits
+BridgePath = Union[OTFlow, GaussianBridge]
+
+
+def check_path(flow) -> BridgePath:
+    """The bridge's path, or :class:`DensityRatioError` naming what was given instead."""
+    if not isinstance(flow, (OTFlow, GaussianBridge)):
+        raise DensityRatioError(f"expected a trained OTFlow (or a GaussianBridge) as the bridge, got {type(flow).__name__}")
+    return flow
 
 
 @dataclass
@@ -51,7 +63,7 @@ def check_samples(name: str, x, dim: int | None = None, minimum: int = 10) -> to
     return x
 
 
-def push_slices(flow: OTFlow, P: torch.Tensor, slices: int, push_steps: int = 2) -> torch.Tensor:
+def push_slices(flow: BridgePath, P: torch.Tensor, slices: int, push_steps: int = 2) -> torch.Tensor:
     """P: (n, d) at the times m/M, m = 0..M−1, along the flow: (M, n, d) on the CPU (slice 0 is P).
     ``push_steps`` RK4 steps per interval."""
     times = torch.linspace(0.0, 1.0, slices + 1)[:-1]
@@ -62,11 +74,10 @@ def push_slices(flow: OTFlow, P: torch.Tensor, slices: int, push_steps: int = 2)
     return pushed
 
 
-def bridge_samples(flow: OTFlow, P: torch.Tensor, Q: torch.Tensor, slices: int = 10, push_steps: int = 2) -> Bridge:
+def bridge_samples(flow: BridgePath, P: torch.Tensor, Q: torch.Tensor, slices: int = 10, push_steps: int = 2) -> Bridge:
     """Push P: (n, d) along the flow to the times m/M, m < M, and put Q: (m, d) last.
     ``push_steps`` RK4 steps per interval. Returns a :class:`Bridge` on the CPU, in the user's units."""
-    if not isinstance(flow, OTFlow):
-        raise DensityRatioError(f"expected a trained OTFlow, got {type(flow).__name__}")
+    check_path(flow)
     P = check_samples("P", P, flow.dim, minimum=2)
     Q = check_samples("Q", Q, flow.dim, minimum=2)
     if slices < 1:

@@ -1,17 +1,20 @@
 """Mutual information from paired samples (docs/method.md §4): MI = KL(joint ‖ product of marginals).
 
-Two bridges, both measured (bench/results/dre.md, 20,000 pairs, the same defaults everywhere):
+Defaults (one set for every task; bench/results/dre.md measures them at d = 10 … 320):
 
-* 'product-to-joint' (default): the product of marginals at t = 0, resampled afresh at every step
+* marginals 'normal-scores': every coordinate through its empirical distribution function and the
+  normal quantile first (MI does not change under an invertible map of each coordinate); the
+  alternative 'standardize' only centres and scales them.
+* bridge 'gaussian': the McCann path between the Gaussian fits of the product (its covariance is
+  the joint's two diagonal blocks) and of the joint — the OT flow itself when the data are Gaussian,
+  in closed form, with no flow to train. The alternative 'flow' trains the bridge flow
+  (``flow_config``); it was measured slower and less accurate (d = 20: −3.7 … −6.1 %).
+* direction 'product-to-joint': the product of marginals at t = 0, resampled afresh at every step
   (any reshuffle of y against x is a new sample), the joint pairs as the last slice; then
   MI = E_joint[∫₀¹ r(z, s) ds] over held-out pairs. Only the last slice is a fixed sample, so the
-  ratio network cannot memorise the others: −1.8 … −5.1 % at d = 80 (20 nats, where one classifier
-  is 38–43 % low), but −6.6 … −8.4 % at d = 20 and 40: there the held-out pairs are scored by the
-  first intervals, trained on product-like slices where joint pairs are rare.
-* 'joint-to-product' (docs/method.md §4, the other bridge): the joint pairs at t = 0, fresh product samples last;
-  MI = −E_joint[∫₀¹ r]. The held-out pairs are typical of the slice the bridge starts from:
-  −1.2 % at d = 20 and −0.1 % at d = 40, but −16.9 % at d = 80, where every slice but the last is
-  the same 12,800 pushed pairs and the network fits them.
+  ratio network cannot memorise the others. 'joint-to-product' (docs/method.md §4, the other
+  bridge): the joint pairs at t = 0, fresh product samples last; MI = −E_joint[∫₀¹ r]; every slice but
+  the last is then the same pushed training pairs, which the network fits (d = 80: −16.9 %).
 
 Why many small steps: one classifier between joint and product must represent a log-ratio of tens
 of nats from samples that barely overlap; its logistic loss saturates long before the logit is
@@ -21,16 +24,17 @@ slices that differ by a fraction of a nat, a well-posed classification, and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Union
 
 import torch
 
 from ..config import FlowConfig
-from ..flow import OTFlow
 from ..trainer import Trainer
 from .baselines import fit_one_step_ratio
-from .bridge import check_samples
+from .bridge import BridgePath, check_samples
 from .config import BRIDGE_FLOW, DensityRatioConfig, DensityRatioError
+from .gaussian_bridge import GaussianBridge, fit_gaussian
+from .normal_scores import NormalScores
 from .ratio import DensityRatio
 from .staged import StagedRun, StageStep
 from .trainer import DensityRatioTrainer, RatioStepMetrics
@@ -48,11 +52,10 @@ class MutualInformation:
     flow_seconds: float
     ratio_seconds: float
     one_step_seconds: float
-    ratio: DensityRatio           # on the standardised pairs [x, y], along the bridge of ``direction``
-    flow: OTFlow
-    mean: torch.Tensor            # (dx + dy,) per-coordinate standardisation of [x, y] …
-    std: torch.Tensor             # … applied before the flow and the ratio
-    direction: str = "product-to-joint"   # the bridge (a key of SIGN)
+    ratio: DensityRatio           # on the transformed pairs [x, y], along the bridge of ``direction``
+    flow: BridgePath              # the bridge: a GaussianBridge, or the trained OTFlow
+    marginals: "Marginals"        # the per-coordinate transform of [x, y] applied before the bridge
+    direction: str = "product-to-joint"   # the bridge's order (a key of SIGN)
 
     @property
     def bits(self) -> float:
@@ -62,7 +65,23 @@ class MutualInformation:
         """log p(x, y) − log p(x) p(y) for pairs x: (n, dx), y: (n, dy) -> (n,); its mean over
         the joint is the mutual information."""
         xy = torch.cat([torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)], 1)
-        return SIGN[self.direction] * self.ratio.log_ratio((xy - self.mean) / self.std)
+        return SIGN[self.direction] * self.ratio.log_ratio(self.marginals.forward(xy))
+
+
+class Standardized:
+    """Each coordinate centred and scaled by the training sample's mean and standard deviation."""
+
+    def __init__(self, x: torch.Tensor):
+        self.mean, self.std = x.mean(0), x.std(0).clamp_min(1e-8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+Marginals = Union[NormalScores, Standardized]
+#: the per-coordinate transforms a run may apply first, by name
+MARGINALS = {"normal-scores": NormalScores.fit, "standardize": Standardized}
+BRIDGES = ("gaussian", "flow")
 
 
 def _shuffled(x: torch.Tensor, y: torch.Tensor, copies: int, gen: torch.Generator) -> torch.Tensor:
@@ -100,7 +119,7 @@ class MutualInformationRun(StagedRun):
     def __init__(self, x: torch.Tensor, y: torch.Tensor, *, config: DensityRatioConfig = DensityRatioConfig(),
                  flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True, holdout: float = 0.2,
                  product_copies: int = 2, seed: int = 0, device: str | torch.device = "cpu",
-                 direction: str = "product-to-joint"):
+                 direction: str = "product-to-joint", bridge: str = "gaussian", marginals: str = "normal-scores"):
         x = check_samples("x", x, minimum=50)
         y = check_samples("y", y, minimum=50)
         if len(x) != len(y):
@@ -109,6 +128,10 @@ class MutualInformationRun(StagedRun):
             raise DensityRatioError(f"holdout must be in (0, 0.9), got {holdout}")
         if direction not in SIGN:
             raise DensityRatioError(f"direction must be one of {', '.join(SIGN)}, got {direction!r}")
+        if bridge not in BRIDGES:
+            raise DensityRatioError(f"bridge must be one of {', '.join(BRIDGES)}, got {bridge!r}")
+        if marginals not in MARGINALS:
+            raise DensityRatioError(f"marginals must be one of {', '.join(MARGINALS)}, got {marginals!r}")
         self.direction = direction
         if product_copies < 1:
             raise DensityRatioError(f"product_copies must be ≥ 1, got {product_copies}")
@@ -121,21 +144,26 @@ class MutualInformationRun(StagedRun):
         n_test = max(10, int(round(holdout * len(x))))
         n_val = max(10, int(round(config.holdout * (len(x) - n_test))))
         test, val, train = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
-        # standardise each coordinate (MI is unchanged by invertible maps of x and of y separately)
+        # transform each coordinate (MI is unchanged by invertible maps of x and of y separately)
         xy = torch.cat([x, y], 1)
-        self.mean, self.std = xy[train].mean(0), xy[train].std(0).clamp_min(1e-8)
-        xy = (xy - self.mean) / self.std
+        self.marginals = MARGINALS[marginals](xy[train])
+        xy = self.marginals.forward(xy)
         dx = x.shape[1]
         self.joint, self.joint_val, self.joint_test = xy[train], xy[val], xy[test]
         self.product = _shuffled(self.joint[:, :dx], self.joint[:, dx:], product_copies, gen)
         self.product_val = _shuffled(self.joint_val[:, :dx], self.joint_val[:, dx:], product_copies, gen)
         self.sampler = ProductSampler(self.joint[:, :dx], self.joint[:, dx:])
         ends = (self.product, self.joint) if direction == "product-to-joint" else (self.joint, self.product)
-        super().__init__(Trainer(*ends, self.flow_config, device=device), self.flow_config, one_step)
+        if bridge == "flow":
+            super().__init__(Trainer(*ends, self.flow_config, device=device), self.flow_config, one_step)
+        else:   # the product's Gaussian fit is the joint's with the cross-covariance removed
+            fits = (fit_gaussian(self.joint, block=dx), fit_gaussian(self.joint))
+            fits = fits if direction == "product-to-joint" else fits[::-1]
+            super().__init__(None, self.flow_config, one_step, bridge=GaussianBridge(*fits))
         self._one_step_value: float | None = None
         self._result: MutualInformation | None = None
 
-    def _ratio_trainer(self, flow: OTFlow) -> DensityRatioTrainer:
+    def _ratio_trainer(self, flow: BridgePath) -> DensityRatioTrainer:
         # validation pairs pick the best weights; the test pairs are kept for the estimate alone
         if self.direction == "product-to-joint":
             return DensityRatioTrainer(flow, self.sampler, self.joint, self.config,
@@ -165,7 +193,7 @@ class MutualInformationRun(StagedRun):
                 estimate=float(values.mean()), stderr=float(values.std() / len(values) ** 0.5),
                 one_step=self._one_step_value, n_train=len(self.joint), n_test=len(self.joint_test),
                 seconds=self.elapsed(), flow_seconds=self.times["flow"], ratio_seconds=self.times["ratio"],
-                one_step_seconds=self.times["one-step"], ratio=ratio, flow=self.flow, mean=self.mean, std=self.std,
+                one_step_seconds=self.times["one-step"], ratio=ratio, flow=self.flow, marginals=self.marginals,
                 direction=self.direction)
         return self._result
 
@@ -174,16 +202,19 @@ def estimate_mutual_information(x: torch.Tensor, y: torch.Tensor, *,
                                 config: DensityRatioConfig = DensityRatioConfig(),
                                 flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True,
                                 holdout: float = 0.2, product_copies: int = 2, seed: int = 0,
-                                direction: str = "product-to-joint",
-                                device: str | torch.device = "cpu",
+                                direction: str = "product-to-joint", bridge: str = "gaussian",
+                                marginals: str = "normal-scores", device: str | torch.device = "cpu",
                                 callback: Callable[[MIStep], None] | None = None) -> MutualInformation:
     """I(X; Y) in nats from paired samples x: (n, dx), y: (n, dy), row i of x paired with row i of y.
 
     A share ``holdout`` of the pairs is kept out and the estimate is their mean log-ratio; a share
     ``config.holdout`` of the rest validates (best weights kept), so the estimate is not selected on
     the pairs it is measured on. The same defaults serve every task (no knowledge of the answer).
-    ``callback`` sees every step (:class:`MIStep`). Step-wise: :class:`MutualInformationRun`.
+    ``bridge``, ``marginals`` and ``direction``: see the module's notes (``flow_config`` is used only
+    with ``bridge='flow'``). ``callback`` sees every step (:class:`MIStep`). Step-wise:
+    :class:`MutualInformationRun`.
     """
     run = MutualInformationRun(x, y, config=config, flow_config=flow_config, one_step=one_step, holdout=holdout,
-                               product_copies=product_copies, seed=seed, device=device, direction=direction)
+                               product_copies=product_copies, seed=seed, device=device, direction=direction,
+                               bridge=bridge, marginals=marginals)
     return run.finish(callback)

@@ -1,5 +1,5 @@
-"""A run that builds its own bridge and estimates on it, one step at a time: the bridge flow, then
-the time score, then (optionally) a one-step baseline. Mutual information and the energy density
+"""A run that builds its own bridge and estimates on it, one step at a time: the bridge flow (unless
+the bridge is given in closed form), then the time score, then (optionally) a one-step baseline. Mutual information and the energy density
 are such runs; a caller can chart, stop and resume them like the flow's Trainer."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..config import FlowConfig
-from ..flow import OTFlow
 from ..trainer import Trainer
+from .bridge import BridgePath
 from .config import DensityRatioError
 from .trainer import DensityRatioTrainer, RatioStepMetrics
 
@@ -26,20 +26,24 @@ class StageStep:
 
 
 class StagedRun:
-    """Subclasses set up ``flow_trainer`` (a Trainer between the bridge's two ends) and implement
-    :meth:`_ratio_trainer` (the time score's trainer on the finished flow) and :meth:`_one_step`
-    (fit the baseline, return its StageStep); :meth:`_ratio_estimate` may report progress."""
+    """Subclasses set up ``flow_trainer`` (a Trainer between the bridge's two ends), or pass a ready
+    ``bridge`` instead (then there is no flow stage), and implement :meth:`_ratio_trainer` (the time
+    score's trainer on the finished bridge) and :meth:`_one_step` (fit the baseline, return its
+    StageStep); :meth:`_ratio_estimate` may report progress."""
 
-    def __init__(self, flow_trainer: Trainer, flow_config: FlowConfig, one_step: bool):
+    def __init__(self, flow_trainer: Trainer | None, flow_config: FlowConfig, one_step: bool,
+                 bridge: BridgePath | None = None):
+        if (flow_trainer is None) == (bridge is None):
+            raise ValueError("give either a flow trainer or a ready bridge")
         self._start = time.perf_counter()
         self.flow_trainer, self.flow_config, self.one_step = flow_trainer, flow_config, one_step
-        self.flow: OTFlow | None = None
+        self.flow: BridgePath | None = bridge
         self.ratio_trainer: DensityRatioTrainer | None = None
-        self.stage = "flow"
+        self.stage = "flow" if bridge is None else "ratio"
         self.times = {"flow": 0.0, "ratio": 0.0, "one-step": 0.0}
 
     # --- hooks -----------------------------------------------------------------------------
-    def _ratio_trainer(self, flow: OTFlow) -> DensityRatioTrainer:
+    def _ratio_trainer(self, flow: BridgePath) -> DensityRatioTrainer:
         raise NotImplementedError
 
     def _one_step(self) -> StageStep:
@@ -78,6 +82,8 @@ class StagedRun:
                 self.ratio_trainer = self._ratio_trainer(self.flow)
                 self.stage = "ratio"
         elif stage == "ratio":
+            if self.ratio_trainer is None:   # a ready bridge: the first step builds the trainer
+                self.ratio_trainer = self._ratio_trainer(self.flow)
             m = self.ratio_trainer.step()
             if self.ratio_trainer.stop_reason is not None:
                 raise DensityRatioError(self.ratio_trainer.stop_reason)
@@ -121,4 +127,5 @@ class StagedRun:
             raise RuntimeError(f"the run is still at stage {self.stage!r}; drain run() first")
 
     def close(self) -> None:
-        self.flow_trainer.close()
+        if self.flow_trainer is not None:
+            self.flow_trainer.close()

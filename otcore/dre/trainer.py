@@ -11,9 +11,8 @@ from typing import Callable, Iterator, Union
 import torch
 
 from ..device import resolve_device
-from ..flow import OTFlow
 from ..scaling import Standardizer
-from .bridge import Bridge, bridge_samples, check_samples, push_slices
+from .bridge import Bridge, BridgePath, bridge_samples, check_path, check_samples, push_slices
 from .config import DensityRatioConfig, DensityRatioError
 from .ratio import DensityRatio, build_network
 from .time_score import integrate, telescoping_loss
@@ -55,7 +54,7 @@ def _split(x: torch.Tensor, holdout: float, gen: torch.Generator) -> tuple[torch
 
 
 class DensityRatioTrainer:
-    """Trains r(x, s) on the bridge of ``flow`` from P (s = 0) to Q (s = 1).
+    """Trains r(x, s) on the bridge of ``flow`` (a trained OTFlow or a GaussianBridge) from P (s = 0) to Q (s = 1).
 
     >>> trainer = DensityRatioTrainer(flow, P, Q, DensityRatioConfig())
     >>> for m in trainer.run(100): ...     # stop any time; run() again resumes
@@ -67,11 +66,10 @@ class DensityRatioTrainer:
     samples along the flow, so no slice but the last can be memorised.
     """
 
-    def __init__(self, flow: OTFlow, P: Union[torch.Tensor, Sampler], Q: torch.Tensor,
+    def __init__(self, flow: BridgePath, P: Union[torch.Tensor, Sampler], Q: torch.Tensor,
                  config: DensityRatioConfig = DensityRatioConfig(), *,
                  validation: tuple[torch.Tensor, torch.Tensor] | None = None, device: str | torch.device = "cpu"):
-        if not isinstance(flow, OTFlow):
-            raise DensityRatioError(f"expected a trained OTFlow as the bridge, got {type(flow).__name__}")
+        check_path(flow)
         if not isinstance(config, DensityRatioConfig):
             raise DensityRatioError(f"config must be a DensityRatioConfig, got {type(config).__name__}")
         self.config, self.flow = config, flow
@@ -208,7 +206,7 @@ class DensityRatioTrainer:
         return v
 
 
-def fit_density_ratio(flow: OTFlow, P: Union[torch.Tensor, Sampler], Q: torch.Tensor,
+def fit_density_ratio(flow: BridgePath, P: Union[torch.Tensor, Sampler], Q: torch.Tensor,
                       config: DensityRatioConfig = DensityRatioConfig(), *,
                       validation: tuple[torch.Tensor, torch.Tensor] | None = None, device: str | torch.device = "cpu",
                       callback: Callable[[RatioStepMetrics], None] | None = None) -> DensityRatio:
