@@ -8,6 +8,7 @@ import streamlit as st
 import torch
 
 from otcore.images import AEConfig, AutoencoderTrainer, ImageDomain, LatentTranslator, latent_flow_config, latent_trainer
+from otcore.images.autoencoder import two_domains
 from otcore.viz.images import fit_scale, grid_figure
 
 from . import jobs, live, runner
@@ -57,8 +58,8 @@ def settings(channels: int, size: int) -> tuple[AEConfig | None, Any, str | None
                                key=default("img_lr", base.lr))
         seed = c[3].number_input("Seed", min_value=0, max_value=1_000_000, step=1, key=default("img_seed", 0))
     try:
-        ae = AEConfig(size=size, channels=channels, latent=int(latent), kl=float(kl), steps=int(ae_steps),
-                      width=int(width), batch=int(batch), lr=float(lr), seed=int(seed))
+        ae = AEConfig.for_images(size, channels, latent=int(latent), kl=float(kl), steps=int(ae_steps),
+                                 width=int(width), batch=int(batch), lr=float(lr), seed=int(seed))
         flow = latent_flow_config(int(latent), warm_steps=int(flow_steps), seed=int(seed))
         return ae, flow, None
     except (ValueError, TypeError) as err:
@@ -70,7 +71,8 @@ def start(a: ImageDomain, b: ImageDomain, ae_cfg: AEConfig, flow_cfg, sig: str, 
     def steps(ctx: dict) -> Iterator[Any]:
         ae_model = model
         if ae_model is None:
-            trainer = yield from runner.drive(AutoencoderTrainer(torch.cat([a.images, b.images]), ae_cfg), ctx,
+            images, labels = two_domains(a.images, b.images)
+            trainer = yield from runner.drive(AutoencoderTrainer(images, ae_cfg, labels), ctx,
                                               "ae_trainer")
             ae_model = trainer.model
         ctx["model"] = ae_model

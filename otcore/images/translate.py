@@ -15,7 +15,7 @@ from ..files import check_format, read_state, save_state, state_bytes, write_ato
 from ..config import FlowConfig
 from ..flow import FlowFileError, OTFlow
 from ..trainer import StepMetrics, Trainer, TrainingDiverged
-from .autoencoder import AEConfig, AutoencoderTrainer, ImageAutoencoder
+from .autoencoder import AEConfig, AutoencoderTrainer, ImageAutoencoder, two_domains
 
 FORMAT = "otcore-translator"
 FORMAT_VERSION = 1
@@ -157,7 +157,8 @@ def fit_translator(images_a: torch.Tensor, images_b: torch.Tensor, ae_config: AE
     images_a: (n, C, S, S), images_b: (m, C, S, S) in [0, 1]. ``callback`` receives every step's
     metrics (stage 'autoencoder', then the flow's stages). Raises :class:`TrainingDiverged`.
     """
-    ae_trainer = AutoencoderTrainer(torch.cat([images_a, images_b]), ae_config)
+    images, labels = two_domains(images_a, images_b)
+    ae_trainer = AutoencoderTrainer(images, ae_config, labels)
     for m in ae_trainer.run():
         if callback is not None:
             callback(m)
