@@ -64,8 +64,10 @@ def test_mi_on_a_task_and_on_paired_files(tmp_path, capsys):
     np.save(tmp_path / "x.npy", z[:, :2])
     np.savetxt(tmp_path / "y.csv", z[:, 2:], delimiter=",")
     assert main(["mi", "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.csv"), "--flow-steps", "20",
-                 "--steps", "20", "--no-one-step", "--threads", "1"]) == 0
+                 "--steps", "20", "--no-one-step", "--threads", "1", "--bridge", "flow", "--marginals", "standardize"]) == 0
     assert "estimate_nats" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["mi", "--task", "4:1", "--bridge", "straight"])
     assert main(["mi", "--task", "five"]) == 2
     assert "D:MI" in capsys.readouterr().err
     assert main(["mi", "--x", str(tmp_path / "x.npy")]) == 2

@@ -32,3 +32,22 @@ def test_scores_are_monotone_and_standard_normal_whatever_the_marginal():
 def test_too_few_samples_are_refused():
     with pytest.raises(ValueError, match="n ≥ 2"):
         NormalScores.fit(torch.zeros(1, 3))
+
+
+def test_the_weight_average_is_what_is_validated_and_kept():
+    import otcore
+    from otcore.dre import DensityRatioConfig, DensityRatioError
+    from otcore.dre.gaussian_bridge import GaussianBridge
+    from otcore.dre.trainer import DensityRatioTrainer
+    with pytest.raises(DensityRatioError, match="ema"):
+        DensityRatioConfig(ema=1.0)
+    p, q = otcore.random_gaussian(3, seed=1), otcore.random_gaussian(3, seed=2)
+    cfg = DensityRatioConfig(ema=0.9, steps=30, validate_every=30, batch=64)
+    trainer = DensityRatioTrainer(GaussianBridge(p, q), p.sample(2000, seed=0), q.sample(2000, seed=1), cfg)
+    for _ in trainer.run():
+        pass
+    trained = dict(trainer.net.named_parameters())
+    kept = trainer.ratio.net.state_dict()
+    averaged = dict(trainer._avg.named_parameters())
+    assert all(torch.equal(kept[k], averaged[k]) for k in averaged)
+    assert any(not torch.equal(kept[k], trained[k]) for k in trained)

@@ -8,8 +8,9 @@ import streamlit as st
 import torch
 
 import otcore
-from otcore.dre import DensityRatioConfig, MutualInformationRun
+from otcore.dre import MutualInformationRun
 from otcore.dre.config import BRIDGE_FLOW
+from otcore.dre.mutual_information import MI_RATIO
 from otcore.viz.density import mi_figure
 from ui import live, page, runner
 from ui.page import default
@@ -25,7 +26,7 @@ def mi_steps(x: torch.Tensor, y: torch.Tensor, bridge: str, flow_steps: int, ste
     """The MI job's steps: the bridge flow (when trained), the ratio network, then the result in
     ``ctx['result']``."""
     def run(ctx: dict) -> Iterator:
-        mi = MutualInformationRun(x, y, config=DensityRatioConfig(steps=steps), bridge=bridge,
+        mi = MutualInformationRun(x, y, config=MI_RATIO.replace(steps=steps), bridge=bridge,
                                   flow_config=BRIDGE_FLOW.replace(warm_steps=flow_steps, hidden=128))
         yield from runner.drive(mi, ctx, "run")
         mi.close()

@@ -18,7 +18,7 @@ import torch
 from ..dre.config import BRIDGE_FLOW, DensityRatioConfig
 from ..dre.energy import fit_energy_density, load_digits_dequantized
 from ..dre.energy_model import DIGITS_META, EnergyModel
-from ..dre.mutual_information import BRIDGES, MARGINALS, SIGN, estimate_mutual_information
+from ..dre.mutual_information import BRIDGES, MARGINALS, MI_RATIO, SIGN, estimate_mutual_information
 from ..dre.ratio import DensityRatio
 from ..dre.trainer import DensityRatioTrainer
 from ..files import write_atomic
@@ -38,8 +38,8 @@ def _bridge_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=DensityRatioConfig().steps, help="time-score training steps")
 
 
-def _bridge_configs(args: argparse.Namespace) -> dict:
-    return dict(config=DensityRatioConfig(steps=args.steps), flow_config=BRIDGE_FLOW.replace(warm_steps=args.flow_steps))
+def _bridge_configs(args: argparse.Namespace, ratio: DensityRatioConfig = DensityRatioConfig()) -> dict:
+    return dict(config=ratio.replace(steps=args.steps), flow_config=BRIDGE_FLOW.replace(warm_steps=args.flow_steps))
 
 
 def add_commands(sub) -> None:
@@ -151,7 +151,7 @@ def cmd_mi(args: argparse.Namespace) -> int:
         raise ValueError("give --x and --y (paired files) or --task D:MI")
     bar = Bar()
     r = estimate_mutual_information(x, y, one_step=not args.no_one_step, seed=args.seed, direction=args.direction,
-                                    bridge=args.bridge, marginals=args.marginals, **_bridge_configs(args),
+                                    bridge=args.bridge, marginals=args.marginals, **_bridge_configs(args, MI_RATIO),
                                     callback=lambda m: bar(m.stage, m.step, m.stage_steps, f"loss {m.loss:.4f}"))
     out = {"estimate_nats": r.estimate, "stderr": r.stderr, "estimate_bits": r.bits, "one_step_nats": r.one_step,
            "truth_nats": truth, "n_train": r.n_train, "n_test": r.n_test, "seconds": round(r.seconds, 1)}

@@ -5,6 +5,7 @@ from .bridge import Bridge, bridge_samples
 from .config import DensityRatioConfig, DensityRatioError
 from .energy import EnergyDensity, EnergyDensityRun, EnergyStep, fit_energy_density, load_digits_dequantized
 from .energy_model import EnergyModel
+from .gaussian_bridge import GaussianBridge
 from .mutual_information import MIStep, MutualInformation, MutualInformationRun, estimate_mutual_information
 from .staged import StagedRun, StageStep
 from .ratio import DensityRatio
@@ -14,7 +15,7 @@ from .trainer import DensityRatioTrainer, RatioStepMetrics, RatioValidation, fit
 
 __all__ = [
     "DensityRatioConfig", "DensityRatioError", "DensityRatio", "DensityRatioTrainer", "RatioStepMetrics",
-    "RatioValidation", "fit_density_ratio", "Bridge", "bridge_samples", "OneStepRatio", "fit_one_step_ratio",
+    "RatioValidation", "fit_density_ratio", "Bridge", "bridge_samples", "GaussianBridge", "OneStepRatio", "fit_one_step_ratio",
     "kernel_log_ratio", "gaussian_log_ratio", "MutualInformation", "MutualInformationRun", "MIStep", "estimate_mutual_information",
     "EnergyDensity", "EnergyDensityRun", "EnergyStep", "fit_energy_density", "load_digits_dequantized",
     "StagedRun", "StageStep", "EnergyModel", "SamplerConfig", "EnergySamples", "sample_energy", "sample_model",

@@ -27,6 +27,7 @@ class DensityRatioConfig:
     batch: int = field(default=256, metadata={"help": "samples per slice per step"})
     lr: float = field(default=2e-3, metadata={"help": "AdamW learning rate, cosine-decayed to 5% over the steps"})
     weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay"})
+    ema: float = field(default=0.0, metadata={"help": "exponential average of the weights, validated and kept (0: the trained weights themselves)"})
     holdout: float = field(default=0.2, metadata={"help": "share of P and Q kept out to validate (best weights kept)"})
     validate_every: int = field(default=50, metadata={"help": "training steps between validations"})
     seed: int = field(default=0, metadata={"help": "seed of the network, the batches and the split"})
@@ -43,6 +44,8 @@ class DensityRatioConfig:
             raise DensityRatioError(f"DensityRatioConfig.quadratic must be ≥ -1, got {self.quadratic}")
         if not self.lr > 0 or self.weight_decay < 0:
             raise DensityRatioError("need lr > 0 and weight_decay ≥ 0")
+        if not 0 <= self.ema < 1:
+            raise DensityRatioError(f"DensityRatioConfig.ema must be in [0, 1), got {self.ema}")
         if not 0 < self.holdout < 0.9:
             raise DensityRatioError(f"holdout must be in (0, 0.9), got {self.holdout}")
 

@@ -1,6 +1,7 @@
 """A run that builds its own bridge and estimates on it, one step at a time: the bridge flow (unless
-the bridge is given in closed form), then the time score, then (optionally) a one-step baseline. Mutual information and the energy density
-are such runs; a caller can chart, stop and resume them like the flow's Trainer."""
+the bridge is given in closed form), then the time score, then (optionally) a one-step baseline.
+Mutual information and the energy density are such runs; a caller can chart, stop and resume them
+like the flow's Trainer."""
 from __future__ import annotations
 
 import time

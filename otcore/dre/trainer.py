@@ -103,13 +103,15 @@ class DensityRatioTrainer:
             self._ring_pos = 0
         self.net = build_network(flow.dim, config).to(self.device)
         self._opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        # the weights validated and kept: an exponential average of the trained ones (or those themselves)
+        self._avg = copy.deepcopy(self.net) if config.ema > 0 else self.net
         self._gen = torch.Generator().manual_seed(config.seed + 1)
         self.step_count = 0
         self.elapsed = 0.0
         self.history: list[RatioStepMetrics] = []
         self.validations: list[tuple[int, RatioValidation]] = []
         self.best: RatioValidation | None = None
-        self._best_state = copy.deepcopy(self.net.state_dict())
+        self._best_state = copy.deepcopy(self._avg.state_dict())
         self.stop_reason: str | None = None
 
     def _bridge(self, P: torch.Tensor, Q: torch.Tensor, z: Callable[[torch.Tensor], torch.Tensor]) -> Bridge:
@@ -128,7 +130,7 @@ class DensityRatioTrainer:
     def ratio(self) -> DensityRatio:
         """The ratio as it stands: current weights while training, best held-out weights once done."""
         net = build_network(self.flow.dim, self.config)
-        net.load_state_dict(self._best_state if self.done else self.net.state_dict())
+        net.load_state_dict(self._best_state if self.done else self._avg.state_dict())
         meta = {"trained_steps": self.step_count}
         if self.best is not None:
             meta.update(val_loss=self.best.loss, kl_pq=self.best.kl_pq, kl_qp=self.best.kl_qp)
@@ -167,6 +169,7 @@ class DensityRatioTrainer:
                                 "the best weights so far are kept; try a smaller learning rate")
         else:
             self._opt.step()
+            self._average()
             self.step_count += 1
         self.elapsed += time.perf_counter() - start
         metrics = RatioStepMetrics(self.step_count, c.steps, loss, lr, self.elapsed,
@@ -175,10 +178,18 @@ class DensityRatioTrainer:
             metrics.validation = self._validate()
             if self.best is None or metrics.validation.loss < self.best.loss:
                 self.best = metrics.validation
-                self._best_state = copy.deepcopy(self.net.state_dict())
+                self._best_state = copy.deepcopy(self._avg.state_dict())
         metrics.best = self.best
         self.history.append(metrics)
         return metrics
+
+    @torch.no_grad()
+    def _average(self) -> None:
+        """avg ← ema · avg + (1 − ema) · weights, after every optimiser step (when ``config.ema`` > 0)."""
+        if self._avg is self.net:
+            return
+        for avg, w in zip(self._avg.parameters(), self.net.parameters()):
+            avg.lerp_(w, 1.0 - self.config.ema)
 
     def _refresh(self) -> None:
         """Replace the oldest ``batch`` particles of the ring by fresh samples pushed along the flow."""
@@ -196,11 +207,11 @@ class DensityRatioTrainer:
 
     @torch.no_grad()
     def _validate(self) -> RatioValidation:
-        self.net.eval()
+        net = self._avg.eval()
         b = self.val_bridge
-        out = telescoping_loss(self.net, [b.slice(m) for m in range(b.slices + 1)], b.times)
-        kl_pq = -integrate(self.net, b.slice(0), b.times).mean().item()
-        kl_qp = integrate(self.net, b.target, b.times).mean().item()
+        out = telescoping_loss(net, [b.slice(m) for m in range(b.slices + 1)], b.times)
+        kl_pq = -integrate(net, b.slice(0), b.times).mean().item()
+        kl_qp = integrate(net, b.target, b.times).mean().item()
         v = RatioValidation(out.total.item() / b.slices, out.per_interval.tolist(), kl_pq, kl_qp)
         self.validations.append((self.step_count, v))
         return v
