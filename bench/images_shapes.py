@@ -41,25 +41,19 @@ SHAPE_CONFIGS = {
     "preset": ShapeSetup(AEConfig.for_images(32, 3), "the 32 × 32 RGB preset of AEConfig.for_images"),
     "l8_kl1": ShapeSetup(RGB32.replace(latent=8, kl=1.0, width=16, batch=32), "latent 8, β = 1, width 16, batch 32"),
     "l8_kl03": ShapeSetup(RGB32.replace(latent=8, kl=0.3, width=16, batch=32), "latent 8, β = 0.3, width 16, batch 32"),
-    "l8_kl01": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32), "latent 8, β = 0.1, width 16, batch 32"),
+    "l8_kl01": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32),
+                          "latent 8, β = 0.1, width 16, batch 32 (the preset until issue 11 item 5)"),
     "l16_kl01": ShapeSetup(RGB32.replace(latent=16, kl=0.1, width=16, batch=32), "latent 16, β = 0.1, width 16, batch 32"),
     "l4_kl01": ShapeSetup(RGB32.replace(latent=4, kl=0.1, width=16, batch=32), "latent 4, β = 0.1, width 16, batch 32"),
     "l8_kl01_s1200": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32, steps=1200),
                                 "latent 8, β = 0.1, width 16, batch 32, 1200 steps"),
     "l8_kl01_w8": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=8, batch=64), "latent 8, β = 0.1, width 8, batch 64"),
-}
-SHAPE_CONFIGS.update({
-    "was_preset": ShapeSetup(RGB32.replace(latent=8, kl=0.1, width=16, batch=32),
-                             "the preset until issue 11 item 5: latent 8, β = 0.1, width 16, batch 32, 800 steps"),
     "colour": ShapeSetup(AEConfig.for_images(32, 3, domain_weight=0.0), "the preset without the domain head"),
     "domain": ShapeSetup(AEConfig.for_images(32, 3, colour_path=False), "the preset without the colour path"),
-    "dom100": ShapeSetup(AEConfig.for_images(32, 3, domain_weight=100.0), "the preset with domain weight 100"),
     "dom1000_s1000": ShapeSetup(AEConfig.for_images(32, 3, domain_weight=1000.0, steps=1000),
                                 "the preset with domain weight 1000, 1000 steps"),
-    "s800": ShapeSetup(AEConfig.for_images(32, 3, steps=800), "the preset with 800 steps"),
-    "s1600": ShapeSetup(AEConfig.for_images(32, 3, steps=1600), "the preset with 1600 steps"),
-    "lr2": ShapeSetup(AEConfig.for_images(32, 3, lr=2e-3), "the preset with learning rate 2e-3"),
-})
+    "s1200": ShapeSetup(AEConfig.for_images(32, 3, steps=1200), "the preset with 1200 steps"),
+}
 COLUMNS = ("judged", "ceiling", "pos", "pos90", "size", "size90", "colour", "colour90", "diversity", "recon_div",
            "recon_mse")
 

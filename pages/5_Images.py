@@ -50,7 +50,10 @@ with text:
                  "mean squared pixel error of the reconstructions; every 50 steps also on held-out images). Its "
                  "encoder gives each image a Gaussian q(z|x); the KL weight β pulls these toward one standard "
                  "normal, so the latent codes form one smooth, gap-free cloud. Then the **flow** is trained between "
-                 "the codes of A and of B by flow matching on optimal-transport pairs (its loss, the second panel).",
+                 "the codes of A and of B by flow matching on optimal-transport pairs (its loss, the second panel). "
+                 "For 32 × 32 RGB images (the drawn circles and squares) the autoencoder also passes each image's "
+                 "colour around its bottleneck, and a small head on the code learns to tell A from B, so what "
+                 "differs between the domains is one direction that the flow crosses.",
                  r"\text{reconstruction} = \tfrac{1}{N}\lVert D(E(x)) - x\rVert^2",
                  r"\mathcal{L}_{\text{flow}} = \mathbb{E}_{t,(z_0,z_1)\sim\pi_{\text{OT}}}\lVert v(z_t,t) - (z_1-z_0)\rVert^2")
 

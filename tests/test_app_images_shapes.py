@@ -46,6 +46,8 @@ def test_builtin_shapes_can_be_picked_and_translated(at):
     job = at.session_state["job:images"]
     assert job.wait(60), "training did not end"
     assert job.status == "finished", job.error
+    trained = job.context["ae_config"]                           # the preset's colour path and domain head
+    assert trained.width == 8 and trained.colour_path and trained.domain_weight == preset.domain_weight
     at.run()
     assert not at.exception and not at.error
     shown = [c for img in at.get("image") for c in img.captions]

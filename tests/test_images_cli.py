@@ -76,3 +76,4 @@ def test_train_images_on_drawn_shapes_takes_the_32x32_rgb_preset(tmp_path):
     assert tr.names == ("circles", "squares") and (c.size, c.channels) == (32, 3)
     assert c.width == 8 and c.steps == 10                            # the flags given
     assert (c.latent, c.kl, c.batch) == (preset.latent, preset.kl, preset.batch)   # the preset for the rest
+    assert c.colour_path and (c.domain_weight, c.lr) == (preset.domain_weight, preset.lr)

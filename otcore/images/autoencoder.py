@@ -68,8 +68,8 @@ class AEConfig:
     kl: float = field(default=0.1, metadata={"help": "weight β of KL(q(z|x) ‖ N(0, I)) per image (1: a standard VAE; 0: plain "
                                                     "autoencoder; 0.1 keeps 0.79 of the digits' spread, bench/results/images.md)"})
     colour_path: bool = field(default=False, metadata={"help": "RGB only: the encoder also sees the brightness and each colour "
-                                                            "channel's max and mean; the decoder draws a grey-free map times a "
-                                                            "per-image colour gain (keeps colours; bench/results/images.md)"})
+                                                            "channel's max and mean; the decoder's pixels are multiplied by "
+                                                            "one colour gain per image (keeps colours; bench/results/images.md)"})
     domain_weight: float = field(default=0.0, metadata={"help": "weight of a logistic head on the mean code that tells the two "
                                                               "domains apart (0: off); makes what differs between them a "
                                                               "direction of the latent space"})
@@ -123,7 +123,7 @@ class AEConfig:
 #: core (bench/results/images.md measures the choice).
 PRESETS: dict[tuple[int, int], dict[str, Any]] = {
     (32, 3): {"latent": 8, "width": 16, "batch": 32, "colour_path": True, "domain_weight": 300.0, "lr": 4e-3,
-              "steps": 1200},
+              "steps": 1600},
 }
 
 
