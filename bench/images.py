@@ -5,7 +5,7 @@ between drawn circles and squares (bench/images_shapes.py), measured against the
     python -m bench.images                          # ours vs the plain-autoencoder baseline, 3 seeds (≈ 15 min)
     python -m bench.images --seeds 0 --configs ours # one config, one seed (≈ 3 min)
     python -m bench.images --configs vae2 vae8 vae16 vae4_kl03 ours_long --seeds 0    # ablations
-    python -m bench.images --configs --shapes preset l8_kl1   # circles ↔ squares only (≈ 1 min a seed)
+    python -m bench.images --configs --shapes preset l8_kl01  # circles ↔ squares only (≈ 2 min of CPU a config and seed)
 
 For every seed the digits are split per class (otcore.images.digits_split): 35% train the judge,
 of the rest 30% are held-out translation sources and 70% train the autoencoder and the flow.
