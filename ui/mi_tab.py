@@ -19,7 +19,9 @@ MI_JOB = "mi"
 
 
 #: the bridge choices shown, by label -> MutualInformationRun's ``bridge``
-BRIDGE_CHOICES = {"Gaussian McCann path (closed form)": "gaussian", "trained bridge flow": "flow"}
+BRIDGE_CHOICES = {"Gaussian path": "gaussian", "Trained flow": "flow"}
+STAGES_TITLE = {"flow": "Bridge flow, then ratio network", "gaussian": "Ratio network (the Gaussian path needs no training)",
+                None: "Ratio network"}
 
 
 def mi_steps(x: torch.Tensor, y: torch.Tensor, bridge: str, flow_steps: int, steps: int):
@@ -49,7 +51,8 @@ def render() -> None:
     dim = int(c[0].number_input("Dimension d (even)", 2, 160, step=2, key=default("mi_dim", 10)))
     truth = float(c[1].number_input("True MI (nats)", 0.05, 80.0, step=0.5, key=default("mi_true", 2.5)))
     n = int(c[2].number_input("Joint samples", 500, 50000, step=500, key=default("mi_n", 5000)))
-    bridge = BRIDGE_CHOICES[c[3].selectbox("Bridge", list(BRIDGE_CHOICES), key=default("mi_bridge", next(iter(BRIDGE_CHOICES))))]
+    bridge = BRIDGE_CHOICES[c[3].selectbox("Bridge", list(BRIDGE_CHOICES), key=default("mi_bridge", next(iter(BRIDGE_CHOICES))),
+                                           help="the McCann path between the Gaussian fits of the two ends, or a trained flow")]
     flow_steps = int(c[4].number_input("Bridge flow steps", 50, 10000, step=50, key=default("mi_flow_steps", 400),
                                        disabled=bridge != "flow", help="only for the trained bridge flow"))
     steps = int(c[5].number_input("Ratio steps", 50, 5000, step=50, key=default("mi_steps", 400)))
@@ -62,10 +65,10 @@ def render() -> None:
             st.error(str(err))
             return
         h = dim // 2
-        runner.start(mi_job, mi_steps(z[:, :h], z[:, h:], bridge, flow_steps, steps), context={"truth": truth, "dim": dim})
+        runner.start(mi_job, mi_steps(z[:, :h], z[:, h:], bridge, flow_steps, steps), context={"truth": truth, "dim": dim, "bridge": bridge})
 
     runner.controls(mi_job, "mi", start)
-    live.live_panel(mi_job, lambda job, rows: live.stages_view(job, rows, title="Bridge flow (when trained), then ratio network",
+    live.live_panel(mi_job, lambda job, rows: live.stages_view(job, rows, title=STAGES_TITLE[job.context.get("bridge")],
                                                                chart_key="mi_loss_chart"))
     result = mi_job.context.get("result")
     if result is not None:
