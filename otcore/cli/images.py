@@ -21,7 +21,7 @@ from ..images.translate import LatentTranslator, fit_translator, latent_flow_con
 from .common import add_config_flags, add_threads_flag
 
 #: the AEConfig fields that are flags of train-images (size and channels follow the domains)
-AE_FLAGS = ("latent", "width", "kl", "steps", "batch", "lr", "holdout")
+AE_FLAGS = ("latent", "width", "kl", "steps", "batch", "lr", "holdout", "colour_path", "domain_weight")
 DOMAIN_HELP = "digit:N (scikit-learn 8×8 digits of class N), china / flower (patches of scikit-learn's sample photos), " \
               "circles / squares (drawn 32×32 RGB shapes), or a folder, zip or image file"
 
