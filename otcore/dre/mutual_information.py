@@ -120,7 +120,8 @@ MIStep = StageStep
 
 class MutualInformationRun(StagedRun):
     """Step-wise :func:`estimate_mutual_information`: ``run()`` yields :class:`MIStep` through the
-    three stages (bridge flow, time score, one-step baseline); ``result()`` once ``done``."""
+    stages (the bridge flow when it is trained, the time score, the one-step baseline); ``result()``
+    once ``done``."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, *, config: DensityRatioConfig = MI_RATIO,
                  flow_config: FlowConfig = BRIDGE_FLOW, one_step: bool = True, holdout: float = 0.2,
