@@ -65,6 +65,9 @@ CONFIGS = {
     "vae16_kl003": Setup(AEConfig(latent=16, kl=0.03), "conv VAE, latent 16, β = 0.03"),
     "vae8_kl01_long": Setup(AEConfig(latent=8, kl=0.1, steps=1500), "conv VAE, latent 8, β = 0.1, 1500 steps"),
     "was_default": Setup(AEConfig(latent=4, kl=1.0), "conv VAE, latent 4, β = 1 (the default before issue 11)"),
+    "vae4_kl01_dom5": Setup(AEConfig(latent=4, kl=0.1, domain_weight=5.0), "conv VAE, latent 4, β = 0.1, domain head 5"),
+    "vae8_kl01_dom5": Setup(AEConfig(latent=8, kl=0.1, domain_weight=5.0), "conv VAE, latent 8, β = 0.1, domain head 5"),
+    "vae8_kl01_dom20": Setup(AEConfig(latent=8, kl=0.1, domain_weight=20.0), "conv VAE, latent 8, β = 0.1, domain head 20"),
 }
 COLUMNS = ["judged_target", "third_class_half", "third_class_half_knn", "judged_source_half", "ceiling",
            "mean_shift", "crossfade_third_half", "crossfade_third_half_knn", "crossfade_random_third_half", "cost_ratio", "cycle_latent",
