@@ -54,7 +54,7 @@ def test_pipeline_is_straighter_and_cheaper_than_independent_flow_matching(flows
 
 def test_one_reflow_straightens_the_independent_flow_and_keeps_its_map(toy, flows):
     rect, indep = flows["rectified"], flows["independent"]
-    assert "reflow of the independent flow matching" in rect.note
+    assert "started from the independent flow matching" in rect.note
     assert rect.straightness < indep.straightness - 0.05
     assert rect.cost < 0.8 * indep.cost
     moved = (indep.paths[-1] - indep.paths[0]).norm(dim=1).mean()

@@ -49,8 +49,8 @@ INTRO = {
         "The pipeline has two stages. The **warm start** pairs points by exact OT inside minibatches; in many "
         "dimensions a minibatch is a poor sample, its pairing is biased, and the learned paths come out curved "
         "and dearer than W₂². The **second stage** (reflow) keeps the warm start's map T and re-fits the velocity "
-        "on the straight segments x → T(x), so the same endpoints are reached on straighter, cheaper paths. Both "
-        "flows start alike (same seed, same warm-start steps); the pipeline's extra seconds are its second stage. "
+        "on the straight segments x → T(x), so the same endpoints are reached on straighter, cheaper paths. The "
+        "pipeline starts from the very warm start beside it, so its extra seconds are its second stage. "
         "The picture is a 2-D projection of the d-dimensional paths (PCA); the "
         "numbers are measured in all d dimensions.",
         r"\min_v\ \mathbb{E}_{x\sim P,\,t\sim U[0,1]}\big\lVert v\big((1-t)x+tT(x),t\big)-(T(x)-x)\big\rVert^2",
