@@ -120,8 +120,7 @@ def main() -> int:
     timeout_ms = int(args.timeout * 1000)
     with streamlit_server(env=env) as (url, _), sync_playwright() as pw:
         browser = launch_chromium(pw)
-        # warm-up: imports and caches; and the first session after a server start shows a spurious
-        # "Page not found" over a deep link (Streamlit issue 8860), later sessions do not
+        # warm-up: imports and caches
         render_seconds(browser, url, "", timeout_ms)
         idle = timings(browser, url, args.repeats, timeout_ms)
         trainers = [start_training(browser, url, timeout_ms) for _ in range(args.sessions)]

@@ -10,7 +10,7 @@ from app_helpers import open_app
 import otcore
 from ui.state import make_pair
 
-PAGE = "pages/6_Compare.py"
+PAGE = "views/6_Compare.py"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import otcore
 from ui.state import FlowEntry, make_pair
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/4_Density_ratio.py"
+PAGE = "views/4_Density_ratio.py"
 
 
 @pytest.fixture

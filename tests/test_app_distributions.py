@@ -15,7 +15,7 @@ def at(monkeypatch):
     monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     app.run()
-    app.switch_page("pages/1_Distributions.py").run()
+    app.switch_page("views/1_Distributions.py").run()
     assert not app.exception
     return app
 

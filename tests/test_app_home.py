@@ -50,14 +50,14 @@ def test_demo_trains_in_the_background_and_shows_the_trajectories(at):
 def test_every_page_opens_through_the_entrypoint_with_its_title_and_url(at):
     at.run()
     assert not at.exception
-    expected = {"pages/1_Distributions.py": "Distributions", "pages/2_Train.py": "Train",
-                "pages/3_Trajectories.py": "Trajectories", "pages/4_Density_ratio.py": "Density ratio",
-                "pages/5_Images.py": "Images: translation through a latent OT flow"}
+    expected = {"views/1_Distributions.py": "Distributions", "views/2_Train.py": "Train",
+                "views/3_Trajectories.py": "Trajectories", "views/4_Density_ratio.py": "Density ratio",
+                "views/5_Images.py": "Images: translation through a latent OT flow"}
     for path, title in expected.items():
         at.switch_page(path).run()
         assert not at.exception, path
         assert at.title[0].value == title
-    links = at.switch_page("pages/home.py").run().get("page_link")
+    links = at.switch_page("views/home.py").run().get("page_link")
     assert not at.exception and at.title[0].value == "OT Flow Studio"
     assert len(links) == 3 and all(link.proto.page_script_hash for link in links)   # registered pages
 
@@ -67,7 +67,7 @@ def test_the_pages_have_sensible_titles_and_urls():
 
     tree = ast.parse((ROOT / "app.py").read_text())
     pages = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PAGES")
-    assert pages[0] == ("pages/home.py", "Home", "")                   # the root URL, titled "Home"
+    assert pages[0] == ("views/home.py", "Home", "")                   # the root URL, titled "Home"
     urls = [url for _, _, url in pages[1:]]
     assert all(re.fullmatch(r"[a-z_]+", u) for u in urls) and len(set(urls)) == len(urls)
     assert all((ROOT / path).is_file() for path, _, _ in pages)

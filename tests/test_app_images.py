@@ -21,7 +21,7 @@ def at(monkeypatch):
     for k, v in TINY.items():
         app.session_state[k] = v
     app.run()
-    app.switch_page("pages/5_Images.py").run()
+    app.switch_page("views/5_Images.py").run()
     yield app
     if "job:images" in app.session_state:
         app.session_state["job:images"].reset()

@@ -18,7 +18,7 @@ def at(monkeypatch):
     monkeypatch.setenv("OTFLOW_TORCH_THREADS", str(torch.get_num_threads()))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
-    app.switch_page("pages/5_Images.py").run()
+    app.switch_page("views/5_Images.py").run()
     yield app
     if "job:images" in app.session_state:
         app.session_state["job:images"].reset()

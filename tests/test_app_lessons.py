@@ -8,7 +8,7 @@ from app_helpers import open_app
 
 from ui.lessons_spec import LESSONS, encode
 
-PAGE = "pages/7_Lessons.py"
+PAGE = "views/7_Lessons.py"
 #: tiny step counts: the test checks the lesson's set-up and drawing, not the flows' quality
 TINY = {"gaussians": {"steps": 30}, "straight": {"steps": 30}, "ratio": {"kl": 12.5, "flow_steps": 10, "ratio_steps": 20},
         "refine": {"steps": 20, "refine_steps": 3}}
@@ -92,7 +92,7 @@ def test_the_url_follows_the_widgets_and_survives_a_page_switch(at):
     assert at.query_params.get("lesson") in ("refine", ["refine"])
     assert [h.value for h in at.header] == [LESSONS["refine"].title]
     at.selectbox(key="lesson_pick").set_value("straight").run()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("views/home.py").run()
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.selectbox(key="lesson_pick").value == "straight"

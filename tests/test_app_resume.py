@@ -27,7 +27,7 @@ def runs(monkeypatch, tmp_path):
 def train_page():
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     app.run()
-    app.switch_page("pages/2_Train.py").run()
+    app.switch_page("views/2_Train.py").run()
     return app
 
 

@@ -22,7 +22,7 @@ def at(monkeypatch, tmp_path):
     for k, v in TINY.items():
         app.session_state[k] = v
     app.run()
-    app.switch_page("pages/2_Train.py").run()
+    app.switch_page("views/2_Train.py").run()
     yield app
     if "job:train" in app.session_state:
         app.session_state["job:train"].reset()
@@ -122,7 +122,7 @@ def test_a_diverged_run_says_why_and_keeps_its_last_good_weights(at):
 def test_two_sessions_train_independently(at):
     other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     other.run()
-    other.switch_page("pages/2_Train.py").run()
+    other.switch_page("views/2_Train.py").run()
     at.button(key="btn_default_pair").click().run()
     at.button(key="train_btn_start").click().run()
     wait_steps(at.session_state["job:train"], 3)
@@ -137,7 +137,7 @@ def test_beyond_the_server_cap_the_page_says_the_run_waits_and_it_starts_by_itse
     for k, v in TINY.items():
         other.session_state[k] = v
     other.run()
-    other.switch_page("pages/2_Train.py").run()
+    other.switch_page("views/2_Train.py").run()
     at.button(key="btn_default_pair").click().run()
     other.button(key="btn_default_pair").click().run()
     at.button(key="train_btn_start").click().run()

@@ -30,7 +30,7 @@ def train_page(monkeypatch, settings=None):
     at = open_app(monkeypatch, timeout=60)
     for k, v in (settings or {}).items():
         at.session_state[k] = v
-    at.switch_page("pages/2_Train.py").run()
+    at.switch_page("views/2_Train.py").run()
     assert not at.exception
     return at
 
@@ -101,7 +101,7 @@ def test_a_fresh_session_finds_a_finished_job_and_uses_its_flow(monkeypatch, run
     torch.testing.assert_close(pair.P, runfolder.samples(folder)[0])
     x = otcore.sample("moons", 100, seed=5)
     torch.testing.assert_close(entry.flow.transport(x), flow.transport(x), rtol=0, atol=0)
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception and not any("no flow yet" in i.value for i in at.info)
 
 

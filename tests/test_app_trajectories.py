@@ -41,7 +41,7 @@ def spec(at):
 
 
 def test_without_a_flow_the_page_says_what_to_do(at):
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception
     assert any("no flow yet" in i.value for i in at.info)
 
@@ -49,7 +49,7 @@ def test_without_a_flow_the_page_says_what_to_do(at):
 def test_animation_with_closed_form_paths_both_directions_and_exports(at):
     at.session_state["pair"] = gaussian_pair()
     at.session_state["flow"] = FlowEntry(untrained_flow(), "uploaded", time.time())
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception
     fig = spec(at)
     assert len(fig["frames"]) == 12
@@ -89,7 +89,7 @@ def test_the_transport_table_downloads_every_source_point_with_its_image(at, mon
     pair, flow = gaussian_pair(), untrained_flow()
     at.session_state["pair"] = pair
     at.session_state["flow"] = FlowEntry(flow, "uploaded", time.time())
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception and "btn_download_pairs" in downloads(at)
     for direction, cloud, reverse in (("P → Q", pair.P, False), ("Q → P", pair.Q, True)):
         at.radio(key="traj_direction").set_value(direction).run()
@@ -110,7 +110,7 @@ def test_the_transport_table_downloads_every_source_point_with_its_image(at, mon
 def test_a_flow_of_another_dimension_is_refused(at):
     at.session_state["pair"] = gaussian_pair()
     at.session_state["flow"] = FlowEntry(untrained_flow(3), "uploaded", time.time())
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception
     assert any("3-dimensional" in e.value for e in at.error)
 
@@ -120,7 +120,7 @@ def test_higher_dimensional_pairs_are_drawn_in_their_2d_view(at):
     Q = otcore.random_gaussian(4, seed=2).sample(300)
     at.session_state["pair"] = make_pair(P, Q)
     at.session_state["flow"] = FlowEntry(untrained_flow(4), "uploaded", time.time())
-    at.switch_page("pages/3_Trajectories.py").run()
+    at.switch_page("views/3_Trajectories.py").run()
     assert not at.exception
     assert any("4-dimensional" in c.value for c in at.caption)
     fig = spec(at)

@@ -31,8 +31,7 @@ def test_closing_the_tab_stops_the_run_keeps_a_checkpoint_and_a_new_tab_can_resu
         tab = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = tab.new_page()
         page.set_default_timeout(120_000)
-        # the first session after a server start shows a spurious "Page not found" over a deep link
-        # (Streamlit issue 8860, headless servers); later sessions do not: open the root first
+        # the home page first, as a visitor arrives; then the Train page
         page.goto(url)
         page.get_by_role("button", name=re.compile("Try the demo")).wait_for()
         page.goto(f"{url}/train")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["README.md", *map(str, Path(ROOT / "docs").glob("*.md"))]
-CODE = [p for folder in ("otcore", "bench", "ui", "pages") for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md")]
+CODE = [p for folder in ("otcore", "bench", "ui", "views") for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md")]
 
 
 def test_nothing_points_outside_the_repository():

@@ -108,7 +108,7 @@ def follow(pair: state.Pair | None) -> None:
     if st.session_state.get("train_job_used") == str(run.folder):
         st.success("This job's flow is now the session's trained flow.")
         if st.button("View its trajectories →", key="btn_to_traj_job"):
-            st.switch_page("pages/3_Trajectories.py")
+            st.switch_page("views/3_Trajectories.py")
     st.caption(f"Run folder: {literal(run.folder.name)} · log: job.log · {run.procs} process(es)")
     planned = _planned(run)
 

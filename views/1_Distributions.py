@@ -201,4 +201,4 @@ if pair is not None:
                      r"2(\Sigma_0^{1/2}\Sigma_1\Sigma_0^{1/2})^{1/2}\big)")
     c1, c2 = st.columns([1, 4])
     if c1.button("Train a flow →", key="btn_to_train", type="primary"):
-        st.switch_page("pages/2_Train.py")
+        st.switch_page("views/2_Train.py")

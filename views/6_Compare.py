@@ -28,7 +28,7 @@ page.explain(
 pair = state.get_pair()
 if pair is None:
     st.info("There is no pair yet. Choose P and Q, or press the demo button on the home page.")
-    st.page_link("pages/1_Distributions.py", label="Go to Distributions", icon=":material/scatter_plot:")
+    st.page_link("views/1_Distributions.py", label="Go to Distributions", icon=":material/scatter_plot:")
     st.stop()
 
 fit_gaussians = pair.gaussians is None and st.toggle(

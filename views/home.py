@@ -31,11 +31,11 @@ with left:
         from ui import flowjob
 
         flowjob.start_demo()
-        st.switch_page("pages/3_Trajectories.py")
+        st.switch_page("views/3_Trajectories.py")
     st.markdown("Or go step by step:")
-    st.page_link("pages/1_Distributions.py", label="1 · Choose P and Q (toys, Gaussians, your own files)", icon=":material/scatter_plot:")
-    st.page_link("pages/2_Train.py", label="2 · Train the flow and watch the losses", icon=":material/model_training:")
-    st.page_link("pages/3_Trajectories.py", label="3 · Watch the particles flow", icon=":material/animation:")
+    st.page_link("views/1_Distributions.py", label="1 · Choose P and Q (toys, Gaussians, your own files)", icon=":material/scatter_plot:")
+    st.page_link("views/2_Train.py", label="2 · Train the flow and watch the losses", icon=":material/model_training:")
+    st.page_link("views/3_Trajectories.py", label="3 · Watch the particles flow", icon=":material/animation:")
 with right:
     picture = HERE / "assets" / "home.png"
     if picture.is_file():

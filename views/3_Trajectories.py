@@ -38,7 +38,7 @@ if entry is None or pair is None:
         st.error(f"The last training run failed: {job.error}")
     c1, c2 = st.columns(2)
     if c1.button("Go to Train", key="btn_traj_to_train"):
-        st.switch_page("pages/2_Train.py")
+        st.switch_page("views/2_Train.py")
     if c2.button("Home", key="btn_traj_home"):
         st.switch_page("app.py")
     st.stop()

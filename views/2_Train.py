@@ -94,7 +94,7 @@ if pair is None:
         state.set_pair(state.default_pair())
         st.rerun()
     if c2.button("Choose distributions", key="btn_to_dist"):
-        st.switch_page("pages/1_Distributions.py")
+        st.switch_page("views/1_Distributions.py")
     if job_panel.has_jobs():
         st.subheader("Jobs in runs/")
         job_panel.follow(None)
@@ -194,6 +194,6 @@ with open_col:
             st.warning(f"This flow is {entry.flow.dim}-dimensional but the pair is {pair.dim}-dimensional; "
                        "choose matching distributions to view it.")
         elif entry is not None and entry.source == "uploaded" and st.button("View its trajectories →", key="btn_to_traj_up"):
-            st.switch_page("pages/3_Trajectories.py")
+            st.switch_page("views/3_Trajectories.py")
     elif kind == "error":
         st.error(msg, icon=":material/warning:")

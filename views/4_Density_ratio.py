@@ -84,11 +84,11 @@ with along:
     pair, entry = state.get_pair(), state.flow_entry()
     if pair is None or entry is None:
         st.info("There is no flow yet: the density ratio is computed along a trained flow. Train one first.")
-        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+        st.page_link("views/2_Train.py", label="Go to Train", icon=":material/model_training:")
     elif entry.flow.dim != pair.dim:
         st.error(f"The flow is {entry.flow.dim}-dimensional but the chosen pair is {pair.dim}-dimensional. "
                  "Train a flow for this pair first.")
-        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+        st.page_link("views/2_Train.py", label="Go to Train", icon=":material/model_training:")
     elif pair.dim < 2:
         st.info("The density-ratio maps need data of at least 2 dimensions.")
     else:
