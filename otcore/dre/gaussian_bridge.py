@@ -57,9 +57,11 @@ class GaussianBridge:
         return (self._m1 + (x.double().cpu() - self._m0) @ self._A.T).to(torch.float32)
 
     @torch.no_grad()
-    def trajectory(self, x: torch.Tensor, times: torch.Tensor | None = None, **_solver) -> torch.Tensor:
-        """Positions (1 − s) x + s T(x) at each of ``times`` (m,) (default 41 from 0 to 1). x: (n, d)
-        -> (m, n, d) on the CPU. Solver arguments are accepted and ignored: the path is exact."""
+    def trajectory(self, x: torch.Tensor, times: torch.Tensor | None = None, *, solver: str | None = None,
+                   steps: int | None = None) -> torch.Tensor:
+        """Positions (1 − s) x + s T(x) at each of ``times`` (m,) (default 41 from 0 to 1), x: (n, d)
+        being the particles at s = 0 -> (m, n, d) on the CPU. ``solver`` and ``steps`` are accepted,
+        as the flow's are, and ignored: the path is exact."""
         x = torch.as_tensor(x, dtype=torch.float32).cpu()
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"expected points of shape (n, {self.dim}), got {tuple(x.shape)}")
